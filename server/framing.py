@@ -1,0 +1,96 @@
+"""Line framing, sans-I/O: bytes in, complete request lines out.
+
+One implementation serves the TCP service (reading requests) and the WebSocket bridge
+(reading a backend's replies), so both agree on what a line is:
+
+* a line ends at LF; one CR before the LF is part of the line ending (CRLF accepted);
+* a line longer than ``max_line`` bytes (line ending excluded) is reported once as
+  :data:`TOO_LONG` as soon as the limit is passed, and the rest of it is discarded up to
+  and including its LF, so memory stays bounded whatever a peer sends;
+* an unterminated line is handed out by :meth:`LineFramer.flush` when the I/O layer decides
+  the peer has paused (idle flush) or has half-closed (end of input). A lone line ending
+  that arrives right after such a flush ends the flushed line; it is not a new, empty one.
+
+The framer never raises on input: every byte sequence is valid framing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Marker returned in place of a line that passed the limit (only once per such line).
+TOO_LONG: Final = None
+
+
+class LineFramer:
+    """Splits a byte stream into lines; see the module docstring for the rules."""
+
+    __slots__ = ("max_line", "_partial", "_discarding", "_after_flush")
+
+    def __init__(self, max_line: int) -> None:
+        self.max_line = max_line
+        self._partial = b""
+        # True while skipping the rest of an over-long line, up to its LF.
+        self._discarding = False
+        # True right after flush() handed out an unterminated line: a line ending that
+        # arrives next belongs to that line.
+        self._after_flush = False
+
+    @property
+    def pending(self) -> int:
+        """Bytes held for a line not yet complete (0 when nothing is waiting)."""
+        return len(self._partial)
+
+    @property
+    def has_partial(self) -> bool:
+        return bool(self._partial)
+
+    def feed(self, data: bytes) -> list[bytes | None]:
+        """Take the next bytes; return each completed line (without its ending) in order,
+        with :data:`TOO_LONG` in place of a line over the limit."""
+        if not data:
+            return []
+        if self._after_flush:
+            self._after_flush = False
+            if data.startswith(b"\n"):
+                data = data[1:]
+            elif data.startswith(b"\r\n"):
+                data = data[2:]
+        if self._discarding:
+            end = data.find(b"\n")
+            if end < 0:
+                return []
+            self._discarding = False
+            data = data[end + 1 :]
+        if self._partial:
+            data = self._partial + data
+            self._partial = b""
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        frames: list[bytes | None] = []
+        limit = self.max_line
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            frames.append(line if len(line) <= limit else TOO_LONG)
+        # The unterminated rest may carry one CR of a CRLF still on its way: allow it.
+        if len(rest) > limit and not (len(rest) == limit + 1 and rest.endswith(b"\r")):
+            frames.append(TOO_LONG)
+            self._discarding = True
+        else:
+            self._partial = rest
+        return frames
+
+    def flush(self) -> bytes | None:
+        """Hand out the unterminated line, if any (idle pause or end of input).
+
+        Returns ``None`` when nothing is waiting (distinct from an empty line, which only a
+        LF can make)."""
+        if not self._partial:
+            return None
+        line = self._partial
+        self._partial = b""
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        self._after_flush = True
+        return line

@@ -1,0 +1,38 @@
+"""The length handler: three honest counts of a text.
+
+``characters`` is what the lab sheet means (Python's ``len``: Unicode code points),
+``bytes`` is what went on the wire (UTF-8), and ``graphemes`` is what a person sees
+(Unicode extended grapheme clusters, via the ``regex`` package's ``\\X``), so the
+difference between the three can be taught with an emoji family or an accented letter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+_GRAPHEME = regex.compile(r"\X")
+
+
+@dataclass(frozen=True, slots=True)
+class LengthResult:
+    characters: int
+    bytes: int
+    graphemes: int
+
+    def as_json(self) -> dict[str, object]:
+        return {"characters": self.characters, "bytes": self.bytes, "graphemes": self.graphemes}
+
+
+def count_graphemes(text: str) -> int:
+    # In ASCII every character is its own cluster except CR LF, which is one.
+    if text.isascii():
+        return len(text) - text.count("\r\n")
+    return sum(1 for _ in _GRAPHEME.finditer(text))
+
+
+def length(text: str, encoded: bytes | None = None) -> LengthResult:
+    """Counts of ``text``; ``encoded`` is its UTF-8 form when the caller already has it."""
+    size = len(encoded) if encoded is not None else len(text.encode("utf-8", "surrogatepass"))
+    return LengthResult(characters=len(text), bytes=size, graphemes=count_graphemes(text))

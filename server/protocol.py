@@ -1,0 +1,130 @@
+"""The service's side of one connection, sans-I/O: request bytes in, reply bytes out.
+
+:class:`ServiceConnection` joins framing, parsing, the handlers and the replies, in the
+manner of h11 and python-websockets: the I/O layer calls :meth:`receive_data`,
+:meth:`receive_idle` (the peer paused with an unterminated line) and :meth:`receive_eof`
+(half-close), and gets back the :class:`Exchange` of every request answered, in order.
+Nothing here touches a socket or a clock, so every rule is a plain function call in a test.
+Any exception escaping :func:`answer` is a bug; the I/O layer still answers
+``ERR internal`` rather than crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server import replies
+from server.errors import HandlerError
+from server.framing import TOO_LONG, LineFramer
+from server.length import length
+from server.parity import parity
+from server.requests import Request, RequestError, is_json_line, parse_request
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """What decides a reply: set once from the command line."""
+
+    lang: str = "id"
+    default: str = "auto"
+    max_line: int = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its reply, for the request log, the metrics and the server view."""
+
+    request: bytes  # the request line without its ending (b"" for a line over the limit)
+    reply: bytes  # the reply line, LF included
+    handler: str  # parity, length, help, or "-" when no handler ran
+    outcome: str  # "ok" or the error code
+
+
+def answer(line: bytes | None, settings: ServiceSettings) -> Exchange:
+    """The reply to one framed line (``None``: a line over the limit)."""
+    if line is TOO_LONG:
+        error = HandlerError("line_too_long")
+        return Exchange(b"", replies.plain_error(error, settings.lang, settings.max_line),
+                        "-", "line_too_long")
+    try:
+        request = parse_request(line, settings.default)
+    except RequestError as exc:
+        lang = exc.lang or settings.lang
+        if exc.is_json:
+            reply = replies.json_error(exc.id, exc.error, lang, settings.max_line)
+        else:
+            reply = replies.plain_error(exc.error, lang, settings.max_line)
+        return Exchange(line, reply, "-", exc.error.code)
+    return run_request(line, request, settings)
+
+
+def run_request(line: bytes, request: Request, settings: ServiceSettings) -> Exchange:
+    lang = request.lang or settings.lang
+    handler = request.handler
+    try:
+        if handler == "parity":
+            result = parity(request.text)
+            message = replies.parity_message(result, lang)
+        elif handler == "length":
+            result = length(request.text, request.encoded)
+            message = replies.length_message(result, lang)
+        else:  # help
+            message = replies.USAGE["en" if lang == "en" else "id"]
+            if request.is_json:
+                reply = replies.json_ok(request.id, "help", {"usage": message}, message)
+            else:
+                reply = replies.plain_ok(message)
+            return Exchange(line, reply, "help", "ok")
+    except HandlerError as error:
+        if request.is_json:
+            reply = replies.json_error(request.id, error, lang, settings.max_line)
+        else:
+            reply = replies.plain_error(error, lang, settings.max_line)
+        return Exchange(line, reply, handler, error.code)
+    if request.is_json:
+        reply = replies.json_ok(request.id, handler, result.as_json(), message)
+    else:
+        reply = replies.plain_ok(message)
+    return Exchange(line, reply, handler, "ok")
+
+
+def internal_error(line: bytes | None, settings: ServiceSettings) -> Exchange:
+    """The reply when :func:`answer` itself failed: still exactly one line, still in order."""
+    text = "internal error; the connection stays usable" if settings.lang == "en" else (
+        "kesalahan internal; koneksi tetap bisa dipakai")
+    if line and is_json_line(line):
+        reply = replies._json_line({"ok": False, "error": {"code": "internal", "message": text}})
+    else:
+        reply = f"ERR internal: {text}\n".encode()
+    return Exchange(line or b"", reply, "-", "internal")
+
+
+class ServiceConnection:
+    """One client's conversation: framing state plus the settings that shape replies."""
+
+    __slots__ = ("settings", "framer")
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.framer = LineFramer(settings.max_line)
+
+    @property
+    def has_partial(self) -> bool:
+        """An unterminated request is waiting (the I/O layer arms the idle flush)."""
+        return self.framer.has_partial
+
+    def receive_data(self, data: bytes) -> list[Exchange]:
+        return [self._answer(line) for line in self.framer.feed(data)]
+
+    def receive_idle(self) -> list[Exchange]:
+        """The peer paused: answer an unterminated request, if there is one."""
+        line = self.framer.flush()
+        return [] if line is None else [self._answer(line)]
+
+    receive_eof = receive_idle  # half-close: the same rule, the last chance to answer
+
+    def _answer(self, line: bytes | None) -> Exchange:
+        try:
+            return answer(line, self.settings)
+        except Exception:  # a bug must not cost the client its connection or its reply
+            return internal_error(line, self.settings)
