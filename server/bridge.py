@@ -1,0 +1,357 @@
+"""``GET /ws``: each WebSocket gets its own TCP connection to the backend.
+
+Browser text messages become request lines; backend reply lines become text messages. The
+rules that decide what is sent and what is refused are sans-I/O (:func:`message_to_line`);
+this module only pumps bytes, with flow control both ways:
+
+* browser -> backend: a message is written and ``drain()`` awaited before the next is read,
+  so a slow backend stops the bridge reading the WebSocket (aiohttp then stops reading the
+  socket), never an unbounded buffer;
+* backend -> browser: a reply is sent and awaited before the backend is read again; the
+  stream reader's own limit then stops reading the backend socket.
+
+A backend that answers without LF is still heard: the same :class:`LineFramer` as the
+service's, with the idle flush after a pause and a final flush at close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from dataclasses import dataclass
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from server.errors import HandlerError
+from server.events import now_ms
+from server.framing import TOO_LONG, LineFramer
+from server.replies import abbreviate, json_error, plain_error
+from server.requests import NO_ID
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "playground.v1"
+CONNECT_TIMEOUT = 5.0
+READ_CHUNK = 65536
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 registry: "Try Again Later" (backend unreachable)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A message the bridge answers itself; nothing goes to the backend."""
+
+    code: str
+    reply: str  # the reply line, without LF
+
+
+def message_to_line(message: str, max_line: int, lang: str) -> bytes | Rejection:
+    """The request line (LF included) for one WebSocket text message, or why not.
+
+    One trailing LF or CRLF is the message's line ending; any other CR or LF would split it
+    into several requests, which the contract forbids (never a silent split)."""
+    if message.endswith("\r\n"):
+        body = message[:-2]
+    elif message.endswith("\n"):
+        body = message[:-1]
+    else:
+        body = message
+    if "\n" in body or "\r" in body:
+        return _reject(body, HandlerError("invalid_request", "line_break"), max_line, lang)
+    line = body.encode("utf-8", "replace")  # a lone surrogate cannot cross the wire
+    if len(line) > max_line:
+        return _reject(body, HandlerError("line_too_long"), max_line, lang)
+    return line + b"\n"
+
+
+def binary_rejection(max_line: int, lang: str) -> Rejection:
+    return _reject("", HandlerError("invalid_request", "binary"), max_line, lang)
+
+
+def _reject(body: str, error: HandlerError, max_line: int, lang: str) -> Rejection:
+    if body.lstrip(" \t").startswith("{"):
+        request_id, request_lang = _json_id_and_lang(body)
+        reply = json_error(request_id, error, request_lang or lang, max_line)
+    else:
+        reply = plain_error(error, lang, max_line)
+    return Rejection(error.code, reply.decode().rstrip("\n"))
+
+
+def _json_id_and_lang(body: str) -> tuple[object, str | None]:
+    """The id (and language) of a JSON message refused whole, so its error can be matched."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return NO_ID, None
+    if not isinstance(value, dict):
+        return NO_ID, None
+    lang = value.get("lang")
+    return value.get("id", NO_ID), lang if lang in ("en", "id") else None
+
+
+def reply_end(line: bytes, how: str) -> tuple[bytes, str, bytes]:
+    """Split a framed reply (CR kept) into (text, end kind, exact wire bytes)."""
+    if how == "lf":
+        if line.endswith(b"\r"):
+            return line[:-1], "crlf", line + b"\n"
+        return line, "lf", line + b"\n"
+    return line, how, line
+
+
+class BridgeSession:
+    """One WebSocket and its backend connection."""
+
+    def __init__(self, bridge: Bridge, ws: web.WebSocketResponse, session_id: int,
+                 label: str | None, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.bridge = bridge
+        self.ws = ws
+        self.id = session_id
+        self.label = label
+        self.reader = reader
+        self.writer = writer
+        self.enveloped = ws.ws_protocol == SUBPROTOCOL
+        self.outstanding = 0  # request lines sent whose reply has not come back yet
+        # Rejections wait behind replies still owed, so replies stay in order.
+        self.held_rejections: list[tuple[int, Rejection]] = []
+        self.last_request = ""
+
+    # -- browser -> backend ---------------------------------------------------------------
+    async def forward(self) -> None:
+        config = self.bridge.config
+        async for msg in self.ws:
+            if msg.type == WSMsgType.TEXT:
+                text = msg.data
+                if self.enveloped:
+                    text = await self._envelope_command(text)
+                    if text is None:
+                        continue
+                outcome = message_to_line(text, config.max_line, config.lang)
+            elif msg.type == WSMsgType.BINARY:
+                outcome = binary_rejection(config.max_line, config.lang)
+            else:
+                break
+            if isinstance(outcome, Rejection):
+                await self._reject(outcome)
+                continue
+            self.writer.write(outcome)
+            self.outstanding += 1
+            self.last_request = text
+            if self.enveloped:
+                await self._send_json({"type": "sent", "wire": outcome.decode("utf-8", "replace"),
+                                       "bytes": len(outcome)})
+            await self.writer.drain()
+
+    async def _envelope_command(self, text: str) -> str | None:
+        """The page's JSON commands: ``send`` gives the text to send; ``ping`` is answered."""
+        try:
+            command = json.loads(text)
+            kind = command.get("type")
+        except (ValueError, AttributeError, RecursionError):
+            kind = None
+        if kind == "send" and isinstance(command.get("text"), str):
+            return command["text"]
+        if kind == "ping":
+            await self._send_json({"type": "pong", "t": command.get("t")}, stamp=False)
+            return None
+        await self._send_json({"type": "rejected", "code": "invalid_request",
+                               "line": "unknown command for subprotocol " + SUBPROTOCOL})
+        return None
+
+    async def _reject(self, rejection: Rejection) -> None:
+        if self.outstanding > 0:
+            self.held_rejections.append((self.outstanding, rejection))
+        else:
+            await self._deliver_rejection(rejection)
+
+    async def _deliver_rejection(self, rejection: Rejection) -> None:
+        if self.enveloped:
+            await self._send_json({"type": "rejected", "code": rejection.code,
+                                   "line": rejection.reply})
+        else:
+            await self.ws.send_str(rejection.reply)
+
+    # -- backend -> browser ---------------------------------------------------------------
+    async def pump_replies(self) -> tuple[int, str]:
+        """Relay reply lines until the backend closes; returns the WebSocket close code and
+        reason to use."""
+        config = self.bridge.config
+        framer = LineFramer(config.ws_message_limit, keep_cr=True)
+        reader = self.reader
+        while True:
+            try:
+                if framer.has_partial:
+                    data = await asyncio.wait_for(reader.read(READ_CHUNK), config.idle_flush)
+                else:
+                    data = await reader.read(READ_CHUNK)
+            except TimeoutError:
+                await self._relay(framer.flush(), "idle")
+                continue
+            except OSError as exc:
+                await self._relay(framer.flush(), "close")
+                return WSCloseCode.INTERNAL_ERROR, f"backend connection lost: {_reason(exc)}"
+            if not data:
+                await self._relay(framer.flush(), "close")
+                if self.enveloped:
+                    await self._send_json({"type": "backend_eof"})
+                return WSCloseCode.OK, "backend closed the connection"
+            for line in framer.feed(data):
+                await self._relay(line, "lf")
+
+    async def _relay(self, line: bytes | None, how: str) -> None:
+        if line is None and how != "lf":
+            return  # nothing was waiting
+        if line is TOO_LONG:
+            text, end, wire = b"", "too_long", b""
+            message = f"ERR line_too_long: backend reply over {self.bridge.config.ws_message_limit}"
+            message += " bytes, discarded"
+        else:
+            text, end, wire = reply_end(line, how)
+            message = text.decode("utf-8", "replace")
+        if self.enveloped:
+            envelope = {"type": "reply", "line": message,
+                        "wire": wire.decode("utf-8", "replace"), "bytes": len(wire), "end": end}
+            if message.encode() != text:
+                envelope["hex"] = wire.hex()
+            await self._send_json(envelope)
+        else:
+            await self.ws.send_str(message)
+        hub = self.bridge.hub
+        if self.bridge.external and hub.active and hub.take_request_slots(1):
+            hub.publish({
+                "type": "request", "conn": self.id, "peer": self.bridge.backend_text,
+                "label": self.label, "request": abbreviate(self.last_request, 200),
+                "reply": abbreviate(message, 200), "handler": "-", "outcome": "-"})
+        if self.outstanding > 0:
+            self.outstanding -= 1
+        if self.held_rejections:
+            await self._release_rejections()
+
+    async def _release_rejections(self) -> None:
+        still_held = []
+        for owed, rejection in self.held_rejections:
+            owed -= 1
+            if owed <= 0 or self.outstanding == 0:
+                await self._deliver_rejection(rejection)
+            else:
+                still_held.append((owed, rejection))
+        self.held_rejections = still_held
+
+    async def _send_json(self, message: dict, stamp: bool = True) -> None:
+        if stamp:
+            message["t"] = now_ms()
+        await self.ws.send_str(json.dumps(message, ensure_ascii=False))
+
+
+class Bridge:
+    """Shared state of all sessions: the backend address, the labels for the server view."""
+
+    def __init__(self, app: web.Application, config, backend: tuple[str, int], external: bool,
+                 service=None) -> None:
+        self.app = app
+        self.config = config
+        self.backend = backend
+        self.external = external
+        self.service = service  # the in-process TcpService, if any (for labels and stats)
+        self.hub = service.hub if service is not None else app["hub"]
+        self.stats = app["stats"]
+        self.backend_text = f"{backend[0]}:{backend[1]}"
+        self.sessions: set[web.WebSocketResponse] = set()
+        self._next_id = 0
+
+    async def connect(self, label: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Open the backend connection. For the in-process service, bind the local port
+        first and register it, so the service's view can name this connection."""
+        host, port = self.backend
+        if self.service is None:
+            return await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            sock.bind((host, 0))
+            local_port = sock.getsockname()[1]
+            self.service.labels[local_port] = label
+            try:
+                await asyncio.wait_for(
+                    asyncio.get_running_loop().sock_connect(sock, (host, port)), CONNECT_TIMEOUT)
+                return await asyncio.open_connection(sock=sock)
+            finally:
+                self.service.labels.pop(local_port, None)
+        except BaseException:
+            sock.close()
+            raise
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        config = self.config
+        ws = web.WebSocketResponse(
+            protocols=(SUBPROTOCOL,), heartbeat=config.heartbeat,
+            max_msg_size=config.ws_message_limit, compress=config.ws_compress)
+        self._next_id += 1
+        session_id = self._next_id
+        label = request.query.get("label", "")[:40] or f"ws {session_id}"
+        try:
+            reader, writer = await self.connect(label)
+        except (OSError, TimeoutError) as exc:
+            await ws.prepare(request)
+            await ws.close(code=CLOSE_TRY_AGAIN,
+                           message=f"backend unreachable: {self.backend_text} ({_reason(exc)})"
+                           .encode()[:120])
+            return ws
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await ws.prepare(request)
+        session = BridgeSession(self, ws, session_id, label, reader, writer)
+        self.sessions.add(ws)
+        self.stats.ws_open += 1
+        self.stats.ws_total += 1
+        local = writer.get_extra_info("sockname")
+        if session.enveloped:
+            await session._send_json({"type": "hello", "backend": self.backend_text,
+                                      "local": f"{local[0]}:{local[1]}", "session": session_id})
+        if self.external and self.hub.active:
+            self.hub.publish({"type": "open", "conn": session_id, "peer": self.backend_text,
+                              "label": label, "state": "served"})
+        pump = asyncio.create_task(session.pump_replies())
+        forward = asyncio.create_task(session.forward())
+        try:
+            done, _ = await asyncio.wait({pump, forward}, return_when=asyncio.FIRST_COMPLETED)
+            if pump in done and not pump.cancelled() and pump.exception() is None:
+                code, reason = pump.result()
+                await ws.close(code=code, message=reason.encode()[:120])
+            elif forward in done and forward.exception() is not None:
+                log.debug("bridge session %s: %r", session_id, forward.exception())
+        except ConnectionResetError:
+            pass
+        finally:
+            for task in (pump, forward):
+                task.cancel()
+            await asyncio.gather(pump, forward, return_exceptions=True)
+            writer.close()
+            self.sessions.discard(ws)
+            self.stats.ws_open -= 1
+            if self.external and self.hub.active:
+                self.hub.publish({"type": "close", "conn": session_id,
+                                  "reason": f"websocket closed ({ws.close_code})"})
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    async def close_all(self) -> None:
+        """On shutdown: every open WebSocket gets 1001 (going away), so none holds the
+        runner's shutdown (NOTES: aiohttp waits for handlers still in ``async for``)."""
+        for ws in list(self.sessions):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return text.lower()

@@ -1,0 +1,49 @@
+"""Everything the command line sets, in one frozen value handed to each part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.protocol import ServiceSettings
+from server.tcp_service import ServiceOptions
+
+DEFAULT_TCP_PORT = 12345
+DEFAULT_HTTP_PORT = 8080
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    tcp_port: int = DEFAULT_TCP_PORT
+    http_port: int = DEFAULT_HTTP_PORT
+    backend: tuple[str, int] | None = None  # --backend: bridge only, to a server we did not start
+    lang: str = "id"
+    default: str = "auto"
+    single: bool = False
+    max_line: int = 65536
+    allow_origins: tuple[str, ...] = ()
+    idle_flush: float = 0.05
+    idle_timeout: float = 300.0
+    send_timeout: float = 30.0
+    turn_idle: float = 2.0
+    ws_max_message: int = 0  # 0: derived from max_line (see ws_message_limit)
+    heartbeat: float = 20.0
+    ws_compress: bool = False
+    log_format: str = "text"
+    quiet: bool = False
+    workers: int = 1
+    reuse_port: bool = False
+    worker: bool = False  # a process started by --workers: prints no listening lines
+
+    @property
+    def ws_message_limit(self) -> int:
+        """The WebSocket's own maximum message size: well above the line limit, so a long
+        line gets ``ERR line_too_long`` and only something far bigger is closed with 1009."""
+        return self.ws_max_message or max(1 << 20, 4 * self.max_line)
+
+    @property
+    def service_options(self) -> ServiceOptions:
+        return ServiceOptions(
+            settings=ServiceSettings(lang=self.lang, default=self.default, max_line=self.max_line),
+            idle_flush=self.idle_flush, idle_timeout=self.idle_timeout,
+            send_timeout=self.send_timeout, single=self.single, turn_idle=self.turn_idle)

@@ -1,0 +1,392 @@
+"""The asyncio TCP service on port 12345: moves bytes between sockets and the sans-I/O core.
+
+It owns what the core cannot: timers (idle flush of an unterminated request, idle timeout),
+flow control (stop reading a client whose replies pile up; cut it off when it has not read
+for ``send_timeout`` seconds), ``--single`` turn-taking, and the request log, metrics and
+server-view events. Replies to one ``data_received`` go out in one ``write``.
+
+Limits (all options, see docs/protocol.md):
+
+* write buffer high-water mark :data:`WRITE_HIGH_WATER`: past it the service stops reading
+  that client until its replies drain, so a client that does not read cannot make the
+  service buffer more than about one read's worth of replies;
+* ``send_timeout``: a client whose replies stay undrained that long is cut off;
+* ``idle_timeout``: a client that sends nothing that long is closed (a client waiting its
+  turn under ``--single`` or waiting for its replies to drain is not idle).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+from server.events import EventHub
+from server.protocol import Exchange, ServiceConnection, ServiceSettings
+from server.replies import abbreviate
+from server.request_log import RequestLog
+from server.stats import ServiceStats
+from server.turns import Turns
+
+log = logging.getLogger(__name__)
+
+WRITE_HIGH_WATER = 64 * 1024
+EVENT_ECHO_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    settings: ServiceSettings = ServiceSettings()
+    idle_flush: float = 0.05  # seconds of silence after which an unterminated line is answered
+    idle_timeout: float = 300.0
+    send_timeout: float = 30.0
+    single: bool = False
+    turn_idle: float = 2.0
+
+
+def peer_text(peer: Any) -> str:
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        host = peer[0]
+        return f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"
+    return str(peer)
+
+
+class ServiceProtocol(asyncio.Protocol):
+    """One client connection."""
+
+    def __init__(self, service: TcpService, conn_id: int) -> None:
+        self.service = service
+        self.id = conn_id
+        self.core = ServiceConnection(service.options.settings)
+        self.transport: asyncio.Transport | None = None
+        self.peer: tuple = ("?", 0)
+        self.label: str | None = None
+        self.opened = time.time()
+        # Idle-timeout bookkeeping: set on every read, cleared by the sweeper.
+        self.active = True
+        self.quiet_since = 0.0
+        self.last_read = 0.0  # loop time, kept under --single only (turn passing)
+        self.writing_paused = False
+        self.waiting = False  # --single: not our turn yet; reads are held, not processed
+        self.held: list[bytes] = []
+        self.eof_pending = False
+        self.closing = False
+        self.close_reason: str | None = None
+        self.flush_timer: asyncio.TimerHandle | None = None
+        self.send_timer: asyncio.TimerHandle | None = None
+        self.turn_timer: asyncio.TimerHandle | None = None
+
+    # -- asyncio callbacks ----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        service = self.service
+        self.peer = transport.get_extra_info("peername") or ("?", 0)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        self.label = service.labels.get(self.peer[1]) if service.labels else None
+        self.quiet_since = service.loop.time()
+        self.last_read = self.quiet_since
+        service.connections.add(self)
+        stats = service.stats
+        stats.tcp_open += 1
+        stats.tcp_total += 1
+        if service.turns is not None and not service.turns.arrive(self):
+            self.waiting = True
+            transport.pause_reading()
+            service.turns_changed()
+            service.turns.current._arm_turn_check()  # someone waits: idle turns pass on
+        if service.request_log:
+            service.request_log.event("open", self.id, self.peer)
+        if service.hub.active:
+            event = {"type": "open", "conn": self.id, "peer": peer_text(self.peer),
+                     "label": self.label, "state": "waiting" if self.waiting else "served"}
+            if self.waiting:
+                event["position"] = service.turns.position(self)
+            service.hub.publish(event)
+
+    def data_received(self, data: bytes) -> None:
+        if self.waiting:
+            # uvloop may deliver once even though reading was paused in connection_made.
+            self.held.append(data)
+            self.transport.pause_reading()
+            return
+        self.active = True
+        started = perf_counter()
+        exchanges = self.core.receive_data(data)
+        if exchanges:
+            self._send(exchanges, started, len(data))
+        else:
+            self.service.stats.bytes_in += len(data)
+        if self.core.has_partial:
+            self._arm_idle_flush()
+        elif self.flush_timer is not None:
+            self.flush_timer.cancel()
+            self.flush_timer = None
+        if self.service.turns is not None:
+            self.last_read = self.service.loop.time()
+            self._arm_turn_check()
+
+    def eof_received(self) -> bool:
+        if self.waiting:
+            self.eof_pending = True  # answered when the turn comes
+            return True
+        self._answer_pending(self.core.receive_eof())
+        return False  # asyncio closes the transport once the replies are written
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+        self.transport.pause_reading()
+        self.send_timer = self.service.loop.call_later(
+            self.service.options.send_timeout, self.cut_off, "send timeout")
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        if self.send_timer is not None:
+            self.send_timer.cancel()
+            self.send_timer = None
+        if not self.waiting and not self.closing:
+            self.transport.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for timer in (self.flush_timer, self.send_timer, self.turn_timer):
+            if timer is not None:
+                timer.cancel()
+        service = self.service
+        service.connections.discard(self)
+        service.stats.tcp_open -= 1
+        if service.request_log:
+            service.request_log.event("close", self.id, self.peer)
+        if service.hub.active:
+            reason = self.close_reason or ("client closed" if exc is None else f"error: {exc}")
+            service.hub.publish({"type": "close", "conn": self.id, "reason": reason})
+        if service.turns is not None:
+            following = service.turns.leave(self)
+            if following is not None:
+                following.start_turn()
+            service.turns_changed()
+        if not service.connections and service.all_closed is not None:
+            service.all_closed.set()
+
+    # -- replies --------------------------------------------------------------------------
+    def _send(self, exchanges: list[Exchange], started: float, received: int) -> None:
+        if len(exchanges) == 1:
+            out = exchanges[0].reply
+        else:
+            out = b"".join([e.reply for e in exchanges])
+        self.transport.write(out)
+        service = self.service
+        stats = service.stats
+        stats.bytes_in += received
+        stats.bytes_out += len(out)
+        counts = stats.requests
+        for e in exchanges:
+            counts[(e.handler, e.outcome)] += 1
+        elapsed = perf_counter() - started
+        stats.observe_latency(elapsed, len(exchanges))
+        if service.request_log:
+            service.request_log.requests(exchanges, self.peer, self.id, elapsed)
+        if service.hub.active:
+            self._publish_requests(exchanges)
+
+    def _publish_requests(self, exchanges: list[Exchange]) -> None:
+        hub = self.service.hub
+        shown = hub.take_request_slots(len(exchanges))
+        publish = hub.publish
+        peer = peer_text(self.peer)
+        for e in exchanges[:shown]:
+            publish({"type": "request", "conn": self.id, "peer": peer, "label": self.label,
+                     "request": abbreviate(e.request.decode("utf-8", "replace"),
+                                           EVENT_ECHO_LIMIT),
+                     "reply": abbreviate(e.reply.decode("utf-8", "replace").rstrip("\n"),
+                                         EVENT_ECHO_LIMIT),
+                     "handler": e.handler, "outcome": e.outcome})
+
+    def _answer_pending(self, exchanges: list[Exchange]) -> None:
+        if exchanges and self.transport is not None and not self.transport.is_closing():
+            self._send(exchanges, perf_counter(), 0)
+
+    # -- timers ---------------------------------------------------------------------------
+    def _arm_idle_flush(self) -> None:
+        if self.flush_timer is not None:
+            self.flush_timer.cancel()
+        self.flush_timer = self.service.loop.call_later(
+            self.service.options.idle_flush, self._idle_flush)
+
+    def _idle_flush(self) -> None:
+        self.flush_timer = None
+        self._answer_pending(self.core.receive_idle())
+
+    def cut_off(self, reason: str) -> None:
+        """Close a connection the service gives up on (idle, not reading, shutdown)."""
+        if self.closing or self.transport is None:
+            return
+        self.closing = True
+        self.close_reason = reason
+        self.service.stats.cut_off[reason] += 1
+        if reason == "send timeout":
+            self.transport.abort()  # its replies will never drain: do not wait for them
+        else:
+            self.transport.close()
+
+    # -- --single -------------------------------------------------------------------------
+    def start_turn(self) -> None:
+        """Our turn under --single: answer what arrived while waiting, then read on."""
+        self.waiting = False
+        self.active = True
+        self.last_read = self.service.loop.time()
+        if self.service.hub.active:
+            self.service.hub.publish({"type": "served", "conn": self.id})
+        held, self.held = self.held, []
+        for data in held:
+            self.data_received(data)
+        if self.eof_pending:
+            self._answer_pending(self.core.receive_eof())
+            self.transport.close()
+            return
+        if not self.writing_paused:
+            self.transport.resume_reading()
+        self._arm_turn_check()
+
+    def _arm_turn_check(self) -> None:
+        turns = self.service.turns
+        if self.turn_timer is not None or turns is None or not turns.waiting:
+            return
+        delay = max(0.0, self.last_read + self.service.options.turn_idle - self.service.loop.time())
+        self.turn_timer = self.service.loop.call_later(delay, self._turn_check)
+
+    def _turn_check(self) -> None:
+        """Pass the turn on if this connection has been idle ``turn_idle`` seconds."""
+        self.turn_timer = None
+        turns = self.service.turns
+        if turns is None or turns.current is not self or not turns.waiting or self.closing:
+            return
+        idle_for = self.service.loop.time() - self.last_read
+        if idle_for < self.service.options.turn_idle or self.core.has_partial:
+            self._arm_turn_check()
+            return
+        following = turns.pass_turn(self)
+        if following is None:
+            return
+        self.waiting = True
+        self.transport.pause_reading()
+        following.start_turn()
+        self.service.turns_changed()
+
+
+class TcpService:
+    """The listener plus everything its connections share."""
+
+    def __init__(self, options: ServiceOptions, hub: EventHub | None = None,
+                 stats: ServiceStats | None = None, request_log: RequestLog | None = None) -> None:
+        self.options = options
+        self.hub = hub or EventHub()
+        self.stats = stats or ServiceStats()
+        self.request_log = request_log
+        self.connections: set[ServiceProtocol] = set()
+        self.turns: Turns[ServiceProtocol] | None = Turns() if options.single else None
+        # Local ports of the bridge's own backend connections -> their label in the view.
+        self.labels: dict[int, str] = {}
+        self.server: asyncio.AbstractServer | None = None
+        self.all_closed: asyncio.Event | None = None
+        self._next_id = 0
+        self._sweeper: asyncio.Task | None = None
+        self.loop: asyncio.AbstractEventLoop
+
+    def _new_connection(self) -> ServiceProtocol:
+        self._next_id += 1
+        return ServiceProtocol(self, self._next_id)
+
+    async def start(self, host: str, port: int, *, sock: socket.socket | None = None,
+                    reuse_port: bool = False) -> tuple[str, int]:
+        """Listen; returns the bound address. Raises OSError if it cannot bind."""
+        self.loop = asyncio.get_running_loop()
+        factory: Callable[[], ServiceProtocol] = self._new_connection
+        if sock is not None:
+            self.server = await self.loop.create_server(factory, sock=sock, backlog=4096)
+        else:
+            self.server = await self.loop.create_server(
+                factory, host, port, backlog=4096, reuse_address=True,
+                reuse_port=reuse_port or None)
+        self._sweeper = asyncio.create_task(self._sweep_idle())
+        return self.address
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.server is not None
+        bound = self.server.sockets[0].getsockname()
+        return bound[0], bound[1]
+
+    @property
+    def serving(self) -> bool:
+        return self.server is not None and self.server.is_serving()
+
+    def turns_changed(self) -> None:
+        """Tell viewers where each waiting connection now stands."""
+        if self.turns is None or not self.hub.active:
+            return
+        for position, conn in enumerate(self.turns.queue, start=1):
+            self.hub.publish({"type": "waiting", "conn": conn.id, "position": position})
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        conns = sorted(self.connections, key=lambda c: c.id)
+        return [{"conn": c.id, "peer": peer_text(c.peer), "label": c.label,
+                 "state": "waiting" if c.waiting else "served",
+                 "opened": round(c.opened * 1000, 1)} for c in conns]
+
+    async def _sweep_idle(self) -> None:
+        timeout = self.options.idle_timeout
+        interval = min(1.0, timeout / 4)
+        while True:
+            await asyncio.sleep(interval)
+            now = self.loop.time()
+            for conn in list(self.connections):
+                if conn.active or conn.waiting or conn.writing_paused:
+                    conn.active = False
+                    conn.quiet_since = now
+                elif now - conn.quiet_since >= timeout:
+                    conn.cut_off("idle timeout")
+
+    def stop_accepting(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+    async def shutdown(self, grace: float = 3.0) -> None:
+        """Answer what was received (held bytes and unterminated lines included), close
+        every connection, and wait up to ``grace`` seconds for the replies to drain."""
+        self.stop_accepting()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        self.all_closed = asyncio.Event()
+        for conn in sorted(self.connections, key=lambda c: c.id):
+            if conn.closing or conn.transport is None:
+                continue
+            if conn.waiting:
+                conn.waiting = False
+                for data in conn.held:
+                    conn.data_received(data)
+                conn.held = []
+            conn._answer_pending(conn.core.receive_eof())
+            conn.cut_off("shutdown")
+        if self.connections:
+            try:
+                await asyncio.wait_for(self.all_closed.wait(), grace)
+            except TimeoutError:
+                for conn in list(self.connections):
+                    if conn.transport is not None:
+                        conn.transport.abort()
+        if self.server is not None:
+            self.server.close()
+            try:
+                await asyncio.wait_for(self.server.wait_closed(), 1.0)
+            except TimeoutError:
+                pass

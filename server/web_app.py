@@ -1,0 +1,208 @@
+"""The aiohttp application: the page, the bridge, the server view's feed, health and metrics.
+
+:func:`make_app` is the application factory. What the app owns is opened and closed in
+``cleanup_ctx``: the in-process TCP service (unless ``--backend``) starts with the app and
+is shut down with it, after every WebSocket has been closed with 1001 in ``on_shutdown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from server import __version__
+from server.bridge import Bridge
+from server.config import Config
+from server.events import EventHub, now_ms
+from server.metrics import CONTENT_TYPE, make_registry, render
+from server.request_log import RequestLog
+from server.resources import web_root
+from server.stats import ServiceStats
+from server.tcp_service import TcpService
+
+CONFIG = web.AppKey("config", Config)
+SERVICE = web.AppKey("service", TcpService)
+BRIDGE = web.AppKey("bridge", Bridge)
+HUB = web.AppKey("hub", EventHub)
+STATS = web.AppKey("stats", ServiceStats)
+VIEWERS = web.AppKey("viewers", set)
+HEALTH_TIMEOUT = 1.0
+
+
+def make_app(config: Config, *, request_log: RequestLog | None = None,
+             tcp_sock: socket.socket | None = None) -> web.Application:
+    """The web app; with no ``config.backend`` it also runs the TCP service.
+
+    ``tcp_sock``: an already bound listening socket for the service (``--workers``)."""
+    app = web.Application()
+    app[CONFIG] = config
+    app[HUB] = EventHub()
+    app[STATS] = ServiceStats()
+    app[VIEWERS] = set()
+    # The bridge looks these up by name too (it does not import this module).
+    app["hub"] = app[HUB]
+    app["stats"] = app[STATS]
+    app.cleanup_ctx.append(_run_service(request_log, tcp_sock))
+    app.on_shutdown.append(_close_websockets)
+    root = web_root()
+    app.router.add_get("/", _index)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/config", _config)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/ws", _bridge)
+    app.router.add_get("/events", _events)
+    app.router.add_static("/static/", root, append_version=False)
+    app["web_root"] = root
+    return app
+
+
+def _run_service(request_log: RequestLog | None, tcp_sock: socket.socket | None):
+    async def run_service(app: web.Application) -> AsyncIterator[None]:
+        config = app[CONFIG]
+        if config.backend is None:
+            service = TcpService(config.service_options, hub=app[HUB], stats=app[STATS],
+                                 request_log=request_log)
+            await service.start(config.host, config.tcp_port, sock=tcp_sock,
+                                reuse_port=config.reuse_port)
+            app[SERVICE] = service
+            host, port = service.address
+            backend, external = (host, port), False
+        else:
+            service = None
+            backend, external = config.backend, True
+        app[BRIDGE] = Bridge(app, config, backend, external, service)
+        yield
+        if service is not None:
+            await service.shutdown()
+        if request_log is not None:
+            request_log.close()
+    return run_service
+
+
+async def _close_websockets(app: web.Application) -> None:
+    await app[BRIDGE].close_all()
+    for ws in list(app[VIEWERS]):
+        await ws.close(code=1001, message=b"server shutting down")
+
+
+# -- origin check -------------------------------------------------------------------------
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """Same-origin pages and clients without an Origin (scripts) are served; other sites'
+    pages only if listed with ``--allow-origin`` (``*`` allows any)."""
+    if origin is None:
+        return True
+    if "*" in allowed or origin.rstrip("/") in {a.rstrip("/") for a in allowed}:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and host is not None and parts.netloc == host
+
+
+def _refuse_foreign(request: web.Request) -> None:
+    if not origin_allowed(request.headers.get("Origin"), request.host,
+                          request.app[CONFIG].allow_origins):
+        raise web.HTTPForbidden(text="origin not allowed: start the server with --allow-origin "
+                                     f"{request.headers.get('Origin')} to allow it\n")
+
+
+# -- handlers -----------------------------------------------------------------------------
+async def _index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(request.app["web_root"] / "index.html",
+                            headers={"Cache-Control": "no-cache"})
+
+
+async def _bridge(request: web.Request) -> web.StreamResponse:
+    _refuse_foreign(request)
+    return await request.app[BRIDGE].handle(request)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    bridge = request.app[BRIDGE]
+    body: dict[str, object] = {"backend": bridge.backend_text}
+    service = request.app.get(SERVICE)
+    if service is not None:
+        ok = service.serving
+        body["connections"] = len(service.connections)
+        if not ok:
+            body["error"] = "service not accepting"
+    else:
+        started = time.perf_counter()
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(*bridge.backend),
+                                               HEALTH_TIMEOUT)
+            writer.close()
+            ok = True
+            body["connect_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        except (OSError, TimeoutError) as exc:
+            ok = False
+            body["error"] = "timed out" if isinstance(exc, TimeoutError) else (
+                exc.strerror or str(exc)).lower()
+    return web.json_response({"ok": ok, **body}, status=200 if ok else 503)
+
+
+async def _config(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    return web.json_response({
+        "version": __version__, "lang": config.lang, "default": config.default,
+        "single": config.single, "max_line": config.max_line,
+        "idle_flush_ms": round(config.idle_flush * 1000), "idle_timeout_s": config.idle_timeout,
+        "send_timeout_s": config.send_timeout, "turn_idle_s": config.turn_idle,
+        "ws_max_message": config.ws_message_limit, "heartbeat_s": config.heartbeat,
+        "backend": request.app[BRIDGE].backend_text,
+        "external_backend": config.backend is not None,
+        "start_mode": "raw" if config.backend is not None else "auto",
+    })
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    registry = request.app.get("registry")
+    if registry is None:
+        registry = request.app["registry"] = make_registry(request.app[STATS])
+    return web.Response(body=render(registry), headers={"Content-Type": CONTENT_TYPE})
+
+
+async def _events(request: web.Request) -> web.StreamResponse:
+    """The server view's feed: a snapshot, then events as they happen (bounded per viewer)."""
+    _refuse_foreign(request)
+    ws = web.WebSocketResponse(heartbeat=request.app[CONFIG].heartbeat, compress=False)
+    await ws.prepare(request)
+    hub = request.app[HUB]
+    service = request.app.get(SERVICE)
+    viewer = hub.subscribe()
+    request.app[VIEWERS].add(ws)
+    config = request.app[CONFIG]
+    try:
+        await ws.send_str(json.dumps({
+            "type": "snapshot", "single": config.single,
+            "external_backend": config.backend is not None,
+            "backend": request.app[BRIDGE].backend_text,
+            "connections": service.snapshot() if service is not None else [],
+            "t": now_ms()}))
+        reader = asyncio.create_task(_drain_viewer_messages(ws))
+        while not ws.closed and not reader.done():
+            waiter = asyncio.create_task(viewer.wakeup.wait())
+            await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            for event in viewer.take():
+                await ws.send_str(json.dumps(event, ensure_ascii=False))
+        reader.cancel()
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        hub.unsubscribe(viewer)
+        request.app[VIEWERS].discard(ws)
+        if not ws.closed:
+            await ws.close()
+    return ws
+
+
+async def _drain_viewer_messages(ws: web.WebSocketResponse) -> None:
+    """Viewers send nothing; reading is still needed to see their close."""
+    async for msg in ws:
+        if msg.type == WSMsgType.ERROR:
+            break

@@ -1,0 +1,265 @@
+// Wires the page together: language, settings from /config, the bridge connection and
+// the conversation, the log, the server view, the queue experiment, export and history.
+
+import { Connection } from "./connection.js";
+import { Conversation } from "./conversation.js";
+import { conversationRows, copyText, download, fileStamp, settingsList, toCsv, toMarkdown } from "./export.js";
+import { SendHistory } from "./history.js";
+import { detectLang, formatMs, formatNumber, getLang, onLangChange, setLang, t } from "./i18n.js";
+import { LogStore, LogView } from "./log.js";
+import { QueueExperiment, QUEUE_SIZE } from "./queue.js";
+import { ServerView } from "./server-view.js";
+
+const $ = (id) => document.getElementById(id);
+
+const EXAMPLES = {
+  even: () => "42",
+  odd: () => "-7",
+  text: () => "halo dunia",
+  family: () => "👨‍👩‍👧‍👦",
+  nan: () => "4x2",
+  million: () => "1234567890".repeat(100000),
+};
+
+let config = null;
+
+async function loadConfig() {
+  try {
+    const response = await fetch("/config", { cache: "no-store" });
+    if (response.ok) return await response.json();
+  } catch {
+    // the settings panel says "unavailable"
+  }
+  return null;
+}
+
+function shellQuote(text) {
+  return `'${String(text).replace(/'/g, "'\\''")}'`;
+}
+
+/** The terminal command that sends the same request with the project's own client. */
+export function commandFor(entry) {
+  const line = entry.mode === "parity" ? `parity ${entry.text}`
+    : entry.mode === "length" ? `length ${entry.text}` : entry.text;
+  let target = "";
+  const backend = config?.backend;
+  if (backend && backend !== "127.0.0.1:12345") {
+    const cut = backend.lastIndexOf(":");
+    target = ` --host ${backend.slice(0, cut).replace(/^\[|\]$/g, "")} --port ${backend.slice(cut + 1)}`;
+  }
+  return `python -m server client${target} --once ${shellQuote(line)}`;
+}
+
+function announce(text) {
+  const announcer = $("announcer");
+  announcer.textContent = "";
+  // a fresh text node each time so a repeated message is announced again
+  requestAnimationFrame(() => { announcer.textContent = text; });
+}
+
+function renderStatus(state) {
+  const status = $("status");
+  const text = $("status-text");
+  let words;
+  if (state.phase === "connected") {
+    words = t("status.connectedTo", { backend: state.backend || "?" });
+    if (state.pingMs != null) words += ` · ${t("status.ping", { ms: formatMs(state.pingMs) })}`;
+  } else if (state.phase === "connecting") {
+    words = t("status.connecting");
+  } else {
+    const reason = state.code === 1006 && !state.reason ? t("error.noConnection")
+      : state.reason || `code ${state.code}`;
+    const next = state.phase === "reconnecting"
+      ? t("status.reconnectAttempt", { n: state.attempt })
+      : t("status.reconnectIn", { s: formatNumber((state.retryInMs ?? 0) / 1000, 1) });
+    words = `${t("status.disconnected")} (${reason}) · ${next}`;
+  }
+  if (state.queued) words += ` · ${t("status.queued", { n: state.queued })}`;
+  status.dataset.state = state.phase;
+  text.textContent = words;
+}
+
+function renderSettings() {
+  const list = $("settings-list");
+  const fragment = document.createDocumentFragment();
+  for (const [name, value] of settingsList(config)) {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = String(value);
+    fragment.append(dt, dd);
+  }
+  list.replaceChildren(fragment);
+  if (config?.backend) {
+    const cut = config.backend.lastIndexOf(":");
+    $("utf8-cmd").textContent =
+      `printf 'parity \\xff\\n' | nc ${config.backend.slice(0, cut).replace(/^\[|\]$/g, "")} ${config.backend.slice(cut + 1)}`;
+  }
+}
+
+function currentMode() {
+  return document.querySelector('input[name="mode"]:checked')?.value ?? "auto";
+}
+
+function renderModeHelp() {
+  $("mode-help").textContent = t(`modeHelp.${currentMode()}`);
+}
+
+function renderQueueExplain() {
+  $("queue-explain").textContent = t("queue.explain", {
+    n: QUEUE_SIZE, turn: formatNumber(config?.turn_idle_s ?? 2, 1),
+  });
+}
+
+async function main() {
+  setLang(detectLang());
+  $("lang").value = getLang();
+
+  const store = new LogStore();
+  const connection = new Connection();
+  const conversation = new Conversation({ connection, store, getLang });
+  const sendHistory = new SendHistory();
+
+  const view = new LogView({
+    store,
+    scroller: $("log"),
+    list: $("log-list"),
+    droppedNote: $("dropped-note"),
+    emptyNote: $("log-empty"),
+    jumpButton: $("jump-latest"),
+    commandFor,
+    onCommand: async (entry) => {
+      const command = commandFor(entry);
+      try {
+        await copyText(command);
+        announce(t("entry.commandCopied", { cmd: command.length > 120 ? `${command.slice(0, 120)}…` : command }));
+      } catch {
+        announce(t("log.copyFailed"));
+      }
+    },
+  });
+
+  const serverView = new ServerView({
+    modeNote: $("server-mode"),
+    clientList: $("client-list"),
+    noClients: $("no-clients"),
+    consoleList: $("console-list"),
+    feedNote: $("feed-note"),
+  });
+  const queue = new QueueExperiment({
+    serverView,
+    button: $("queue-button"),
+    summary: $("queue-summary"),
+    timeline: $("queue-timeline"),
+    getLang,
+  });
+
+  connection.addEventListener("state", (e) => renderStatus(e.detail));
+  renderStatus(connection.state);
+  renderModeHelp();
+  renderQueueExplain();
+  renderSettings();
+
+  // --- sending and history
+  const input = $("message");
+  $("send-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    conversation.submit(text, currentMode());
+    sendHistory.push(text);
+    input.value = "";
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowUp" && event.key !== "ArrowDown") return;
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const value = event.key === "ArrowUp" ? sendHistory.up(input.value) : sendHistory.down();
+    if (value === null) return;
+    event.preventDefault();
+    input.value = value;
+    input.setSelectionRange(value.length, value.length);
+  });
+  for (const radio of document.querySelectorAll('input[name="mode"]')) {
+    radio.addEventListener("change", renderModeHelp);
+  }
+  for (const button of document.querySelectorAll("[data-example]")) {
+    button.addEventListener("click", () => {
+      input.value = EXAMPLES[button.dataset.example]();
+      input.focus();
+      input.setSelectionRange(0, 0);
+    });
+  }
+
+  // --- log tools
+  const bytesToggle = $("bytes-toggle");
+  bytesToggle.addEventListener("click", () => {
+    const on = bytesToggle.getAttribute("aria-pressed") !== "true";
+    bytesToggle.setAttribute("aria-pressed", String(on));
+    view.setBytes(on);
+  });
+  $("clear-log").addEventListener("click", () => {
+    store.clear();
+    announce(t("log.cleared"));
+  });
+
+  const exportButton = $("export-button");
+  const exportMenu = $("export-menu");
+  const setMenu = (open, focusButton = false) => {
+    exportMenu.hidden = !open;
+    exportButton.setAttribute("aria-expanded", String(open));
+    if (open) $("export-md").focus();
+    else if (focusButton) exportButton.focus();
+  };
+  exportButton.addEventListener("click", () => setMenu(exportMenu.hidden));
+  exportMenu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") setMenu(false, true);
+  });
+  document.addEventListener("click", (event) => {
+    if (!exportMenu.hidden && !event.target.closest(".export")) setMenu(false);
+  });
+  const markdown = () => toMarkdown({ rows: conversationRows(store.entries), config, dropped: store.dropped });
+  $("export-md").addEventListener("click", () => {
+    download(`playground-${fileStamp()}.md`, markdown(), "text/markdown");
+    setMenu(false, true);
+  });
+  $("export-csv").addEventListener("click", () => {
+    download(`playground-${fileStamp()}.csv`, toCsv(conversationRows(store.entries)), "text/csv");
+    setMenu(false, true);
+  });
+  $("copy-md").addEventListener("click", async () => {
+    try {
+      await copyText(markdown());
+      announce(t("log.copied"));
+    } catch {
+      announce(t("log.copyFailed"));
+    }
+  });
+
+  // --- language
+  $("lang").addEventListener("change", (event) => {
+    setLang(event.target.value);
+    const url = new URL(location.href);
+    url.searchParams.set("lang", getLang());
+    window.history.replaceState(null, "", url);
+  });
+  onLangChange(() => {
+    renderStatus(connection.state);
+    renderModeHelp();
+    renderQueueExplain();
+    renderSettings();
+    view.rerender();
+    serverView.schedule();
+    queue.schedule();
+  });
+
+  // --- start: settings first, so a page bridging to a foreign server starts in Raw mode
+  config = await loadConfig();
+  if (config?.start_mode === "raw") $("mode-raw").checked = true;
+  renderModeHelp();
+  renderQueueExplain();
+  renderSettings();
+  serverView.setBackend(config?.backend);
+  serverView.start();
+  connection.start();
+}
+
+main();

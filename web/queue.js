@@ -1,0 +1,242 @@
+// The lab sheet's queueing experiment: several extra WebSockets to /ws at once
+// (label=queue-1 …), one request on each, each kept open about a second after its reply
+// like a busy client, then closed. The server view shows which is served and which waits;
+// here each connection gets a timeline from the service's clock (the /events feed and the
+// bridge's `t`): accepted, served (its turn), first byte read, answered, closed.
+
+import { SUBPROTOCOL, bridgeUrl } from "./connection.js";
+import { formatNumber, t } from "./i18n.js";
+
+export const QUEUE_SIZE = 3;
+const HOLD_MS = 1000;
+const GIVE_UP_MS = 60000;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+const MARKS = [
+  ["accepted", "queue.accepted"],
+  ["served", "queue.servedAt"],
+  ["firstByte", "queue.firstByte"],
+  ["answered", "queue.answered"],
+  ["closed", "queue.closedAt"],
+];
+
+export class QueueExperiment {
+  constructor({ serverView, button, summary, timeline, getLang, size = QUEUE_SIZE }) {
+    Object.assign(this, { serverView, button, summary, timeline, getLang, size });
+    this.runs = [];
+    this.running = false;
+    this.frame = 0;
+    this.tick = 0;
+    this.summaryKey = null;
+    serverView.addEventListener("event", (e) => this.onServerEvent(e.detail));
+    button.addEventListener("click", () => this.run());
+  }
+
+  run() {
+    if (this.running) return;
+    this.running = true;
+    this.button.setAttribute("aria-disabled", "true");
+    this.timeline.setAttribute("aria-busy", "true");
+    this.summaryKey = ["queue.running", {}];
+    this.runs = [];
+    const base = 40 + Math.floor(Math.random() * 50);
+    for (let i = 1; i <= this.size; i++) {
+      this.runs.push(this.open(i, String(base + i)));
+    }
+    this.giveUp = setTimeout(() => {
+      for (const run of this.runs) if (run.socket.readyState === WebSocket.OPEN) run.socket.close(1000);
+    }, GIVE_UP_MS);
+    this.schedule();
+  }
+
+  open(index, number) {
+    const label = `queue-${index}`;
+    const run = { label, index, number, conn: null, local: null, marks: {}, state: "opening",
+                  waiting: false, position: null, reply: "", error: "", done: false };
+    const socket = new WebSocket(bridgeUrl("/ws", { label }), SUBPROTOCOL);
+    run.socket = socket;
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message.type === "hello") {
+        run.local = message.local ?? null;
+        run.marks.hello = message.t;
+        run.state = run.state === "opening" ? "connected" : run.state;
+        const request = { id: index, handler: "parity", text: number, lang: this.getLang() };
+        socket.send(JSON.stringify({ type: "send", text: JSON.stringify(request) }));
+      } else if (message.type === "reply" || message.type === "rejected") {
+        run.marks.answered ??= message.t ?? Date.now();
+        run.reply = message.line ?? "";
+        try {
+          const json = JSON.parse(run.reply);
+          if (json?.message) run.reply = json.message;
+          else if (json?.error) run.reply = `${json.error.code}: ${json.error.message}`;
+        } catch {
+          // a plain line: shown as it came
+        }
+        run.state = "answered";
+        setTimeout(() => { if (socket.readyState === WebSocket.OPEN) socket.close(1000); }, HOLD_MS);
+      }
+      this.schedule();
+    });
+    socket.addEventListener("close", (event) => {
+      run.done = true;
+      run.marks.closed ??= Date.now();
+      if (!run.marks.answered) {
+        run.error = event.reason || `code ${event.code}`;
+        run.state = "failed";
+      } else {
+        run.state = "closed";
+      }
+      this.finishIfDone();
+      this.schedule();
+    });
+    return run;
+  }
+
+  runFor(message) {
+    if (message.conn != null) {
+      const byConn = this.runs.find((r) => r.conn === message.conn);
+      if (byConn) return byConn;
+    }
+    if (message.type !== "open" || !message.label) return null;
+    // The label names the connection; the peer (the bridge's local address) settles a tie
+    // when another page runs the experiment too. With --backend the peer is the backend.
+    const candidates = this.runs.filter((r) => r.conn == null && r.label === message.label);
+    return candidates.find((r) => r.local === message.peer) ?? candidates[0] ?? null;
+  }
+
+  onServerEvent(message) {
+    if (!this.runs.length) return;
+    const run = this.runFor(message);
+    if (!run) return;
+    switch (message.type) {
+      case "open":
+        run.conn = message.conn;
+        run.marks.accepted = message.t;
+        if (message.state === "waiting") {
+          run.waiting = true;
+          run.position = message.position ?? null;
+        } else {
+          run.marks.served = message.t;
+        }
+        break;
+      case "waiting":
+        run.waiting = true;
+        run.position = message.position ?? null;
+        break;
+      case "served":
+        run.waiting = false;
+        run.marks.served ??= message.t;
+        break;
+      case "request":
+        run.marks.firstByte ??= message.received ?? message.t;
+        run.marks.served ??= message.received ?? message.t;
+        break;
+      case "close":
+        run.marks.closed = message.t ?? run.marks.closed;
+        break;
+      default:
+        return;
+    }
+    this.schedule();
+  }
+
+  finishIfDone() {
+    if (!this.running || !this.runs.every((r) => r.done)) return;
+    this.running = false;
+    clearTimeout(this.giveUp);
+    this.button.removeAttribute("aria-disabled");
+    this.timeline.removeAttribute("aria-busy");
+    const answered = this.runs.filter((r) => r.marks.answered);
+    const times = answered.map((r) => r.marks.answered);
+    const spread = times.length ? Math.max(...times) - Math.min(...times) : 0;
+    this.summaryKey = ["queue.done", { answered: answered.length, n: this.runs.length, ms: spread }];
+  }
+
+  schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
+  }
+
+  render() {
+    if (this.summaryKey) {
+      const [key, vars] = this.summaryKey;
+      const words = { ...vars };
+      if ("ms" in words) words.ms = formatNumber(words.ms);
+      const failures = this.runs.filter((r) => r.error)
+        .map((r) => t("queue.failed", { label: r.label, reason: r.error }));
+      this.summary.textContent = [t(key, words), ...failures].join(" ");
+    }
+    if (!this.runs.length) {
+      this.timeline.replaceChildren();
+      return;
+    }
+    const starts = this.runs.map((r) => r.marks.accepted ?? r.marks.hello).filter((x) => x != null);
+    const start = starts.length ? Math.min(...starts) : Date.now();
+    const ends = this.runs.flatMap((r) => Object.values(r.marks)).filter((x) => x != null);
+    const end = Math.max(start + 1, ...ends, this.running ? Date.now() : start + 1);
+    const span = end - start;
+    const fragment = document.createDocumentFragment();
+    for (const run of this.runs) {
+      const li = el("li", `queue-run queue-${run.state}`);
+      const head = el("div", "queue-head");
+      head.append(el("span", "queue-label", run.label));
+      const waitingNow = run.waiting && run.marks.served == null && !run.done;
+      const stateText = waitingNow ? t("server.waiting")
+        : run.marks.answered ? t("queue.answered")
+        : run.error ? run.error
+        : run.marks.served != null ? t("server.served") : "…";
+      head.append(el("span", `badge ${waitingNow ? "badge-waiting" : run.error ? "badge-error" : "badge-served"}`, stateText));
+      if (run.reply) head.append(el("span", "queue-reply", `${run.number} → ${run.reply}`));
+      li.append(head);
+
+      const bar = el("div", "queue-bar");
+      bar.setAttribute("aria-hidden", "true");
+      const from = run.marks.accepted ?? run.marks.hello;
+      const servedAt = run.marks.served;
+      const closedAt = run.marks.closed ?? (this.running ? end : null);
+      const pct = (x) => `${((x - start) / span) * 100}%`;
+      if (from != null) {
+        const waitEnd = servedAt ?? closedAt ?? end;
+        if (waitEnd > from) {
+          const wait = el("span", "seg seg-wait");
+          wait.style.left = pct(from);
+          wait.style.width = `${((waitEnd - from) / span) * 100}%`;
+          bar.append(wait);
+        }
+        if (servedAt != null) {
+          const serve = el("span", "seg seg-served");
+          serve.style.left = pct(servedAt);
+          serve.style.width = `${(((closedAt ?? end) - servedAt) / span) * 100}%`;
+          bar.append(serve);
+        }
+        if (run.marks.answered != null) {
+          const tick = el("span", "tick");
+          tick.style.left = pct(run.marks.answered);
+          bar.append(tick);
+        }
+      }
+      li.append(bar);
+
+      const facts = MARKS.filter(([key]) => run.marks[key] != null)
+        .map(([key, label]) => `${t(label)} ${formatNumber(run.marks[key] - start)} ms`);
+      li.append(el("p", "queue-times", facts.join(" · ")));
+      fragment.append(li);
+    }
+    this.timeline.replaceChildren(fragment);
+    if (this.running && !this.tick) {
+      // Let the bars grow while connections wait; a few frames a second is enough.
+      this.tick = setTimeout(() => { this.tick = 0; this.schedule(); }, 200);
+    }
+  }
+}
