@@ -81,7 +81,7 @@ def _reject(body: str, error: HandlerError, max_line: int, lang: str) -> Rejecti
 def _json_id_and_lang(body: str) -> tuple[object, str | None]:
     """The id (and language) of a JSON message refused whole, so its error can be matched."""
     try:
-        value = json.loads(body)
+        value = json.loads(body, strict=False)  # a raw line break inside a string too
     except (ValueError, RecursionError):
         return NO_ID, None
     if not isinstance(value, dict):

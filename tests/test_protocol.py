@@ -1,0 +1,134 @@
+"""The service's side of a connection, sans-I/O: bytes in, replies out, in order."""
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.protocol import ServiceConnection, ServiceSettings, answer
+
+SETTINGS = ServiceSettings()
+
+
+def replies_to(data: bytes, settings: ServiceSettings = SETTINGS) -> list[bytes]:
+    conn = ServiceConnection(settings)
+    return [e.reply for e in conn.receive_data(data)]
+
+
+def test_the_contract_examples():
+    assert replies_to(b"parity 42\nparity -7\nlength halo dunia\n") == [
+        b"angka 42 merupakan genap\n", b"angka -7 merupakan ganjil\n", b"jumlah karakter: 10\n"]
+    en = ServiceSettings(lang="en")
+    assert replies_to(b"parity 42\nparity -7\nlength halo dunia\n", en) == [
+        b"42 is even\n", b"-7 is odd\n", b"10 characters\n"]
+
+
+def test_json_examples_from_the_contract():
+    (reply,) = replies_to('{"id": 7, "handler": "length", "text": "héllo"}\n'.encode())
+    assert json.loads(reply) == {"id": 7, "ok": True, "handler": "length",
+                                 "result": {"characters": 5, "bytes": 6, "graphemes": 5},
+                                 "message": "jumlah karakter: 5"}
+    (reply,) = replies_to(b'{"id": 8, "text": "42"}\n')
+    assert json.loads(reply) == {"id": 8, "ok": True, "handler": "parity",
+                                 "result": {"parity": "even", "digits": 2},
+                                 "message": "angka 42 merupakan genap"}
+    (reply,) = replies_to(b'{"id": 9, "handler": "parity", "text": "abc"}\n')
+    body = json.loads(reply)
+    assert body["id"] == 9 and body["ok"] is False
+    assert body["error"]["code"] == "not_an_integer"
+
+
+def test_json_lang_chooses_the_language_of_that_reply_only():
+    out = replies_to(b'{"text": "parity 3", "lang": "en"}\nparity 3\n')
+    assert json.loads(out[0])["message"] == "3 is odd"
+    assert out[1] == b"angka 3 merupakan ganjil\n"
+
+
+def test_errors_have_stable_codes():
+    out = replies_to(b"parity abc\n\n\xff\n{x\n{\"handler\": \"y\", \"text\": \"1\"}\n")
+    assert out[0].startswith(b"ERR not_an_integer: ")
+    assert out[1].startswith(b"ERR empty: ")
+    assert out[2].startswith(b"ERR invalid_utf8: ")
+    assert json.loads(out[3])["error"]["code"] == "invalid_json"
+    assert json.loads(out[4])["error"]["code"] == "unknown_handler"
+
+
+def test_a_line_over_the_limit_is_answered_once_and_the_next_line_is_served():
+    conn = ServiceConnection(ServiceSettings(max_line=10))
+    first = conn.receive_data(b"x" * 50)
+    assert [e.outcome for e in first] == ["line_too_long"]
+    assert conn.receive_data(b"x" * 50) == []
+    rest = conn.receive_data(b"tail\nparity 2\n")
+    assert [e.reply for e in rest] == [b"angka 2 merupakan genap\n"]
+
+
+def test_an_unterminated_request_is_answered_on_idle_and_on_eof():
+    conn = ServiceConnection(SETTINGS)
+    assert conn.receive_data(b"43") == []
+    assert conn.has_partial
+    assert [e.reply for e in conn.receive_idle()] == [b"angka 43 merupakan ganjil\n"]
+    assert conn.receive_idle() == []
+    conn.receive_data(b"length abc")
+    assert [e.reply for e in conn.receive_eof()] == [b"jumlah karakter: 3\n"]
+
+
+def test_help_is_one_line_of_usage():
+    (reply,) = replies_to(b"help\n")
+    assert reply.startswith(b"pakai: parity") and reply.count(b"\n") == 1
+    (reply,) = replies_to(b'{"id": 1, "text": "help", "lang": "en"}\n')
+    assert json.loads(reply)["result"]["usage"].startswith("usage:")
+
+
+def test_a_million_digit_number_with_a_raised_limit():
+    settings = ServiceSettings(max_line=2_000_000)
+    (reply,) = replies_to(b"parity " + b"7" * 1_000_000 + b"\n", settings)
+    assert reply.endswith(b" merupakan ganjil\n")
+    (reply,) = replies_to(b"7" * 1_000_000 + b"\n")
+    assert reply.startswith(b"ERR line_too_long")
+
+
+def test_exchanges_carry_handler_and_outcome_for_metrics():
+    conn = ServiceConnection(SETTINGS)
+    got = [(e.handler, e.outcome) for e in conn.receive_data(b"4\nx\nparity y\n\n")]
+    assert got == [("parity", "ok"), ("length", "ok"), ("parity", "not_an_integer"),
+                   ("-", "empty")]
+
+
+def test_a_bug_in_a_handler_still_gives_one_reply(monkeypatch):
+    import server.protocol as protocol
+
+    def broken(*_args):
+        raise ZeroDivisionError
+    monkeypatch.setattr(protocol, "answer", broken)
+    conn = ServiceConnection(SETTINGS)
+    (exchange,) = conn.receive_data(b"parity 1\n")
+    assert exchange.reply.startswith(b"ERR internal: ") and exchange.outcome == "internal"
+
+
+def test_answer_never_raises_on_garbage():
+    for line in (b"\x00", b"{\x00}", b"length \xed\xa0\x80", b"{\"text\": \"\\ud800\"}"):
+        assert answer(line, SETTINGS).reply.endswith(b"\n")
+
+
+lines = st.one_of(
+    st.sampled_from([b"parity 42", b"length h\xc3\xa9llo", b"", b"{\"id\": 1, \"text\": \"9\"}",
+                     b"{bad", b"\xff", b"help", b"x" * 30]),
+    st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")),
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(lines, max_size=20), st.lists(st.integers(min_value=0, max_value=2000),
+                                              max_size=10))
+def test_any_chunking_gives_the_same_replies_one_per_line(request_lines, cuts):
+    settings_ = ServiceSettings(max_line=24)
+    data = b"".join(line + b"\n" for line in request_lines)
+    whole = replies_to(data, settings_)
+    assert len(whole) == len(request_lines)
+    points = sorted({c for c in cuts if c <= len(data)})
+    conn = ServiceConnection(settings_)
+    chunked = []
+    for a, b in zip([0, *points], [*points, len(data)], strict=True):
+        chunked.extend(e.reply for e in conn.receive_data(data[a:b]))
+    assert chunked == whole
+    assert all(r.endswith(b"\n") and r.count(b"\n") == 1 for r in whole)

@@ -1,0 +1,72 @@
+"""The request log: the lab sheet's line, batched, summarised under load."""
+
+import asyncio
+import io
+import json
+
+from server.protocol import Exchange
+from server.request_log import RequestLog, lab_sheet_line
+
+PEER = ("127.0.0.1", 50412)
+
+
+def exchange(request: bytes) -> Exchange:
+    return Exchange(request, b"r\n", "parity", "ok")
+
+
+def test_the_lab_sheet_line():
+    expected = "Request dari client : 42 IP client : ('127.0.0.1', 50412)"
+    assert lab_sheet_line(b"42", PEER) == expected
+
+
+def test_lines_are_written_once_per_loop_tick():
+    stream = io.StringIO()
+    writes = []
+    stream.write = lambda text, w=stream.write: (writes.append(text), w(text))[1]
+
+    async def scenario():
+        log = RequestLog(stream)
+        log.requests([exchange(b"1"), exchange(b"2")], PEER, 1, 0.0)
+        log.requests([exchange(b"3")], PEER, 1, 0.0)
+        assert stream.getvalue() == ""  # nothing yet: buffered
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    asyncio.run(scenario())
+    assert len(writes) == 1
+    assert stream.getvalue().count("Request dari client") == 3
+
+
+def test_past_the_budget_requests_are_counted_and_summarised():
+    stream = io.StringIO()
+
+    async def scenario():
+        log = RequestLog(stream, lines_per_second=2)
+        log.requests([exchange(b"%d" % i) for i in range(5)], PEER, 1, 0.0)
+        log.requests([exchange(b"x")], PEER, 1, 0.0)
+        log._close_window()
+        log.flush()
+    asyncio.run(scenario())
+    lines = stream.getvalue().splitlines()
+    assert lines[:2] == [lab_sheet_line(b"0", PEER), lab_sheet_line(b"1", PEER)]
+    assert lines[2] == "... 4 more requests in the last 1.0 s"
+
+
+def test_json_format_is_one_object_per_event():
+    stream = io.StringIO()
+    log = RequestLog(stream, log_format="json")
+    log.event("open", 3, PEER)
+    log.requests([Exchange(b"parity x", b"ERR\n", "parity", "not_an_integer")], PEER, 3, 0.0015)
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert records[0] == {"event": "open", "session": 3, "peer": "127.0.0.1:50412"}
+    assert records[1] == {"event": "request", "session": 3, "peer": "127.0.0.1:50412",
+                          "request": "parity x", "handler": "parity",
+                          "reply": "not_an_integer", "duration_ms": 1.5}
+
+
+def test_a_broken_stdout_does_not_stop_the_service():
+    class Broken(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError
+    log = RequestLog(Broken())
+    log.message("hello")  # no loop: written at once, and the error swallowed
+    log.message("again")
