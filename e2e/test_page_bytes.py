@@ -58,7 +58,7 @@ def test_a_json_request_on_the_wire_is_one_line(page: Page, server) -> None:
 
     sent = request(page, "42")
     expect(sent).to_contain_text('{"id":1,"handler":"parity","text":"42","lang":"en"}\\n')
-    expect(reply(page, "42 is even")).to_contain_text('"message":"42 is even"')
+    expect(reply(page, "42 is even")).to_contain_text('"message": "42 is even"}\\n')
 
 
 @pytest.mark.parametrize(("lang", "rows"), [

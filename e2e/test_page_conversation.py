@@ -220,3 +220,39 @@ def test_long_words_wrap_and_never_widen_the_page(page: Page, server: RunningSer
     expect(reply(page, "jumlah karakter: 500")).to_have_count(1)  # a plain line: Indonesian
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1]
+
+
+def test_autoscroll_pauses_while_the_reader_scrolls_up(page: Page, server: RunningServer
+                                                       ) -> None:
+    page.set_viewport_size({"width": 1000, "height": 700})
+    open_page(page, server)
+    log = conversation(page)
+    for n in range(30):
+        send(page, str(n))
+    expect(reply(page, "29 is odd")).to_have_count(1)
+    at_bottom = "el => el.scrollTop + el.clientHeight >= el.scrollHeight - 2"
+    page.wait_for_function(f"({at_bottom})(document.querySelector('[role=log]'))")
+
+    log.hover()
+    page.mouse.wheel(0, -20000)
+    page.wait_for_function("document.querySelector('[role=log]').scrollTop < 100")
+    scrolled_to = log.evaluate("el => el.scrollTop")
+    send(page, "100")
+    expect(reply(page, "100 is even")).to_have_count(1)
+
+    jump = page.get_by_role("button", name="Jump to latest (2 new)")
+    expect(jump).to_be_visible()
+    assert log.evaluate("el => el.scrollTop") == scrolled_to
+    jump.click()
+    expect(jump).to_be_hidden()
+    assert log.evaluate(at_bottom)
+
+
+def test_lifecycle_entries_say_websocket_open_and_backend_connected(page: Page,
+                                                                    server: RunningServer
+                                                                    ) -> None:
+    open_page(page, server)
+
+    expect(entry(page, "WebSocket open")).to_have_count(1)
+    expect(entry(page, f"Backend connected: 127.0.0.1:{server.tcp_port}, from 127.0.0.1:")
+           ).to_have_count(1)

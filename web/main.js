@@ -162,6 +162,10 @@ async function main() {
 
   // --- sending and history
   const input = $("message");
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    input.focus();
+  });
   $("send-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
