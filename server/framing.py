@@ -25,13 +25,16 @@ TOO_LONG: Final = None
 class LineFramer:
     """Splits a byte stream into lines; see the module docstring for the rules."""
 
-    __slots__ = ("max_line", "keep_cr", "_partial", "_discarding", "_after_flush")
+    __slots__ = ("max_line", "keep_cr", "_parts", "_held", "_discarding", "_after_flush")
 
     def __init__(self, max_line: int, keep_cr: bool = False) -> None:
         self.max_line = max_line
         # The bridge keeps a CR of a CRLF on its lines, to show the reply's exact bytes.
         self.keep_cr = keep_cr
-        self._partial = b""
+        # The unterminated line so far, as the chunks it came in (joined once, when its LF
+        # comes: a long line arriving in small reads costs linear time, not quadratic).
+        self._parts: list[bytes] = []
+        self._held = 0
         # True while skipping the rest of an over-long line, up to its LF.
         self._discarding = False
         # True right after flush() handed out an unterminated line: a line ending that
@@ -41,11 +44,11 @@ class LineFramer:
     @property
     def pending(self) -> int:
         """Bytes held for a line not yet complete (0 when nothing is waiting)."""
-        return len(self._partial)
+        return self._held
 
     @property
     def has_partial(self) -> bool:
-        return bool(self._partial)
+        return self._held > 0
 
     def feed(self, data: bytes) -> list[bytes | None]:
         """Take the next bytes; return each completed line (without its ending) in order,
@@ -64,13 +67,26 @@ class LineFramer:
                 return []
             self._discarding = False
             data = data[end + 1 :]
-        if self._partial:
-            data = self._partial + data
-            self._partial = b""
+        limit = self.max_line
+        if b"\n" not in data:
+            # No line ends here: hold the bytes, unless that passes the limit. One CR more
+            # than the limit is allowed: it may be the CR of a CRLF still on its way.
+            held = self._held + len(data)
+            if held > limit + 1 or (held == limit + 1 and not data.endswith(b"\r")):
+                self._drop_partial()
+                self._discarding = True
+                return [TOO_LONG]
+            if data:
+                self._parts.append(data)
+                self._held = held
+            return []
+        if self._parts:
+            self._parts.append(data)
+            data = b"".join(self._parts)
+            self._drop_partial()
         lines = data.split(b"\n")
         rest = lines.pop()
         frames: list[bytes | None] = []
-        limit = self.max_line
         strip_cr = not self.keep_cr
         for line in lines:
             has_cr = line.endswith(b"\r")
@@ -78,23 +94,23 @@ class LineFramer:
                 frames.append(TOO_LONG)
             else:
                 frames.append(line[:-1] if has_cr and strip_cr else line)
-        # The unterminated rest may carry one CR of a CRLF still on its way: allow it.
-        if len(rest) > limit and not (len(rest) == limit + 1 and rest.endswith(b"\r")):
-            frames.append(TOO_LONG)
-            self._discarding = True
-        else:
-            self._partial = rest
+        if rest:
+            frames.extend(self.feed(rest))
         return frames
+
+    def _drop_partial(self) -> None:
+        self._parts = []
+        self._held = 0
 
     def flush(self) -> bytes | None:
         """Hand out the unterminated line, if any (idle pause or end of input).
 
         Returns ``None`` when nothing is waiting (distinct from an empty line, which only a
         LF can make)."""
-        if not self._partial:
+        if not self._held:
             return None
-        line = self._partial
-        self._partial = b""
+        line = b"".join(self._parts)
+        self._drop_partial()
         if line.endswith(b"\r") and not self.keep_cr:
             line = line[:-1]
         self._after_flush = True

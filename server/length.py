@@ -8,15 +8,14 @@ difference between the three can be taught with an emoji family or an accented l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import regex
 
 _GRAPHEME = regex.compile(r"\X")
 
 
-@dataclass(frozen=True, slots=True)
-class LengthResult:
+class LengthResult(NamedTuple):
     characters: int
     bytes: int
     graphemes: int
@@ -35,4 +34,4 @@ def count_graphemes(text: str) -> int:
 def length(text: str, encoded: bytes | None = None) -> LengthResult:
     """Counts of ``text``; ``encoded`` is its UTF-8 form when the caller already has it."""
     size = len(encoded) if encoded is not None else len(text.encode("utf-8", "surrogatepass"))
-    return LengthResult(characters=len(text), bytes=size, graphemes=count_graphemes(text))
+    return LengthResult(len(text), size, count_graphemes(text))

@@ -7,15 +7,14 @@ parity of a decimal number is the parity of its last digit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from server.errors import HandlerError
 
 BLANKS = " \t"
 
 
-@dataclass(frozen=True, slots=True)
-class ParityResult:
+class ParityResult(NamedTuple):
     number: str  # as sent, blanks trimmed
     even: bool
     digits: int
@@ -29,8 +28,8 @@ def parity(text: str) -> ParityResult:
 
     Raises :class:`HandlerError` ``not_an_integer`` for anything else."""
     number = text.strip(BLANKS)
-    digits = number[1:] if number[:1] in ("+", "-") else number
+    digits = number[1:] if number[:1] in "+-" else number
     # str.isdigit alone accepts other scripts' digits and superscripts; isascii rules them out.
     if not (digits.isascii() and digits.isdigit()):
         raise HandlerError("not_an_integer", text)
-    return ParityResult(number=number, even=digits[-1] in "02468", digits=len(digits))
+    return ParityResult(number, digits[-1] in "02468", len(digits))

@@ -12,6 +12,7 @@ Any exception escaping :func:`answer` is a bug; the I/O layer still answers
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from server import replies
 from server.errors import HandlerError
@@ -30,8 +31,7 @@ class ServiceSettings:
     max_line: int = 65536
 
 
-@dataclass(frozen=True, slots=True)
-class Exchange:
+class Exchange(NamedTuple):
     """One request and its reply, for the request log, the metrics and the server view."""
 
     request: bytes  # the request line without its ending (b"" for a line over the limit)

@@ -67,7 +67,9 @@ def abbreviate(text: str, limit: int = ECHO_LIMIT) -> str:
     if len(text) > limit:
         half = limit // 2
         text = f"{text[:half]}…{text[-half:]}"
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text
 
 
 def parity_message(result: ParityResult, lang: str) -> str:

@@ -50,7 +50,10 @@ class RequestError(Exception):
 
 
 def is_json_line(line: bytes) -> bool:
-    return line.lstrip(b" \t").startswith(b"{")
+    first = line[:1]
+    if first == b"{":
+        return True
+    return first in (b" ", b"\t") and line.lstrip(b" \t")[:1] == b"{"
 
 
 def parse_request(line: bytes, default: str = "auto") -> Request:
@@ -83,7 +86,7 @@ def parse_plain(text: str, default: str = "auto") -> Request:
 def resolve_auto(text: str) -> Request:
     """``auto``: parity for an integer, length for anything else."""
     stripped = text.strip(BLANKS)
-    digits = stripped[1:] if stripped[:1] in ("+", "-") else stripped
+    digits = stripped[1:] if stripped[:1] in "+-" else stripped
     if digits.isascii() and digits.isdigit():
         return Request("parity", text)
     return Request("length", text)
