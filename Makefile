@@ -16,8 +16,12 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed-run
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $@
 
 run: $(VENV)/.installed-run
 	$(BIN)/python -m server $(ARGS)
@@ -40,10 +44,10 @@ test: lint chromium
 screenshot: chromium
 	$(BIN)/python scripts/screenshot.py
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(ARGS)
 
-scale-demo: $(VENV)/.installed-test
+scale-demo: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.scale_demo $(ARGS)
 
 clean:
