@@ -14,18 +14,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.support import ROOT, RunningServer, start_server
+from e2e.support import CHROMIUM_ARGS, ROOT, RunningServer, start_server
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from ensure_chromium import find_chromium  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CONSOLE_ERRORS = pytest.StashKey[list[str]]()
 
 expect.set_options(timeout=10_000)

@@ -23,6 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Chromium flags for a headless run here (see scripts/ensure_chromium.py for the binary).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TCP_LINE = re.compile(r"tcp listening on (\S+):(\d+)")
 HTTP_LINE = re.compile(r"http listening on (http://\S+?)/?$")
 

@@ -23,12 +23,12 @@ def focused(locator: Locator) -> bool:
     return locator.evaluate("el => el === document.activeElement")
 
 
-def tab_to(page: Page, locator: Locator, limit: int = 60) -> None:
-    """Press Tab until ``locator`` has the focus, as a keyboard user would."""
+def tab_to(page: Page, locator: Locator, key: str = "Tab", limit: int = 40) -> None:
+    """Press Tab (or Shift+Tab) until ``locator`` has the focus, as a keyboard user would."""
     for _ in range(limit):
         if focused(locator):
             return
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
     raise AssertionError(f"Tab never reached {locator}")
 
 
@@ -70,8 +70,11 @@ def test_keyboard_alone_sends_chooses_handler_toggles_bytes_and_exports(page: Pa
     odd = "-7 is odd" if lang == "en" else "angka -7 merupakan ganjil"
     expect(reply(page, odd, lang)).to_have_count(1)
 
+    log = conversation(page, lang)
+    tab_to(page, log, "Shift+Tab")  # the log scrolls, so it takes the focus too
+    assert focus_is_visible(page)
     bytes_toggle = page.get_by_role("button", name=names["bytes"])
-    tab_to(page, bytes_toggle)
+    tab_to(page, bytes_toggle, "Shift+Tab")
     assert focus_is_visible(page)
     page.keyboard.press("Space")
     expect(bytes_toggle).to_have_attribute("aria-pressed", "true")
@@ -84,10 +87,6 @@ def test_keyboard_alone_sends_chooses_handler_toggles_bytes_and_exports(page: Pa
     page.keyboard.press("Escape")
     expect(export).to_have_attribute("aria-expanded", "false")
     expect(export).to_be_focused()
-
-    log = conversation(page, lang)
-    tab_to(page, log)  # the log scrolls, so it takes the focus too
-    assert focus_is_visible(page)
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])

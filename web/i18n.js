@@ -93,6 +93,7 @@ const en = {
   "entry.wireMore": "… {n} more bytes",
 
   "result.parity": "{parity} · {digits} digits",
+  "result.parity.one": "{parity} · 1 digit",
   "result.even": "even",
   "result.odd": "odd",
   "result.length": "characters {characters} · bytes {bytes} · graphemes {graphemes}",

@@ -113,8 +113,8 @@ function resultText(json) {
   if (!json || json.ok !== true || !json.result) return "";
   const r = json.result;
   if (json.handler === "parity" && "parity" in r) {
-    return t("result.parity", { parity: t(`result.${r.parity}`) ?? r.parity,
-                                digits: formatNumber(r.digits ?? 0) });
+    return t(r.digits === 1 ? "result.parity.one" : "result.parity",
+             { parity: t(`result.${r.parity}`), digits: formatNumber(r.digits ?? 0) });
   }
   if (json.handler === "length" && "characters" in r) {
     return t("result.length", { characters: formatNumber(r.characters),

@@ -151,6 +151,7 @@ async function main() {
     button: $("queue-button"),
     summary: $("queue-summary"),
     timeline: $("queue-timeline"),
+    legend: $("queue-legend"),
     getLang,
   });
 

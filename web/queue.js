@@ -27,8 +27,8 @@ const MARKS = [
 ];
 
 export class QueueExperiment {
-  constructor({ serverView, button, summary, timeline, getLang, size = QUEUE_SIZE }) {
-    Object.assign(this, { serverView, button, summary, timeline, getLang, size });
+  constructor({ serverView, button, summary, timeline, legend, getLang, size = QUEUE_SIZE }) {
+    Object.assign(this, { serverView, button, summary, timeline, legend, getLang, size });
     this.runs = [];
     this.running = false;
     this.frame = 0;
@@ -177,6 +177,7 @@ export class QueueExperiment {
         .map((r) => t("queue.failed", { label: r.label, reason: r.error }));
       this.summary.textContent = [t(key, words), ...failures].join(" ");
     }
+    this.legend.hidden = !this.runs.length;
     if (!this.runs.length) {
       this.timeline.replaceChildren();
       return;
