@@ -257,7 +257,7 @@ class Bridge:
         self.hub = service.hub if service is not None else app["hub"]
         self.stats = app["stats"]
         self.backend_text = f"{backend[0]}:{backend[1]}"
-        self.sessions: set[web.WebSocketResponse] = set()
+        self.sessions: dict[web.WebSocketResponse, BridgeSession] = {}
         self._next_id = 0
 
     async def connect(self, label: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -288,6 +288,8 @@ class Bridge:
         ws = web.WebSocketResponse(
             protocols=(SUBPROTOCOL,), heartbeat=config.heartbeat,
             max_msg_size=config.ws_message_limit, compress=config.ws_compress)
+        if not ws.can_prepare(request).ok:  # a plain GET: no backend connection for it
+            raise web.HTTPBadRequest(text="this is a WebSocket endpoint\n")
         self._next_id += 1
         session_id = self._next_id
         label = request.query.get("label", "")[:40] or f"ws {session_id}"
@@ -302,9 +304,13 @@ class Bridge:
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except BaseException:
+            writer.close()
+            raise
         session = BridgeSession(self, ws, session_id, label, reader, writer)
-        self.sessions.add(ws)
+        self.sessions[ws] = session
         self.stats.ws_open += 1
         self.stats.ws_total += 1
         local = writer.get_extra_info("sockname")
@@ -330,7 +336,7 @@ class Bridge:
                 task.cancel()
             await asyncio.gather(pump, forward, return_exceptions=True)
             writer.close()
-            self.sessions.discard(ws)
+            self.sessions.pop(ws, None)
             self.stats.ws_open -= 1
             if self.external and self.hub.active:
                 self.hub.publish({"type": "close", "conn": session_id,
@@ -339,9 +345,14 @@ class Bridge:
                 await ws.close()
         return ws
 
-    async def close_all(self) -> None:
-        """On shutdown: every open WebSocket gets 1001 (going away), so none holds the
-        runner's shutdown (NOTES: aiohttp waits for handlers still in ``async for``)."""
+    async def close_all(self, grace: float = 1.0) -> None:
+        """On shutdown: give replies still owed up to ``grace`` seconds to arrive, then
+        close every WebSocket with 1001 (going away), so none holds the runner's shutdown
+        (NOTES: aiohttp waits for handlers still in ``async for``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while any(s.outstanding for s in self.sessions.values()) and loop.time() < deadline:
+            await asyncio.sleep(0.02)
         for ws in list(self.sessions):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 

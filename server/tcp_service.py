@@ -103,8 +103,6 @@ class ServiceProtocol(asyncio.Protocol):
         if service.turns is not None and not service.turns.arrive(self):
             self.waiting = True
             transport.pause_reading()
-            service.turns_changed()
-            service.turns.current._arm_turn_check()  # someone waits: idle turns pass on
         if service.request_log:
             service.request_log.event("open", self.id, self.peer)
         if service.hub.active:
@@ -113,6 +111,9 @@ class ServiceProtocol(asyncio.Protocol):
             if self.waiting:
                 event["position"] = service.turns.position(self)
             service.hub.publish(event)
+        if self.waiting:
+            service.turns_changed()
+            service.turns.current._arm_turn_check()  # someone waits: idle turns pass on
 
     def data_received(self, data: bytes) -> None:
         if self.waiting:
@@ -360,22 +361,29 @@ class TcpService:
         if self.server is not None:
             self.server.close()
 
-    async def shutdown(self, grace: float = 3.0) -> None:
-        """Answer what was received (held bytes and unterminated lines included), close
-        every connection, and wait up to ``grace`` seconds for the replies to drain."""
+    def answer_received(self) -> None:
+        """Answer every request already received without closing anything: the bytes held
+        by connections waiting their turn under --single, and unterminated lines. Shutdown
+        calls this first, so the bridge can still relay those replies to browsers."""
         self.stop_accepting()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        self.all_closed = asyncio.Event()
         for conn in sorted(self.connections, key=lambda c: c.id):
             if conn.closing or conn.transport is None:
                 continue
             if conn.waiting:
                 conn.waiting = False
-                for data in conn.held:
+                held, conn.held = conn.held, []
+                for data in held:
                     conn.data_received(data)
-                conn.held = []
             conn._answer_pending(conn.core.receive_eof())
+
+    async def shutdown(self, grace: float = 3.0) -> None:
+        """Answer what was received, close every connection, and wait up to ``grace``
+        seconds for the replies to drain."""
+        self.answer_received()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        self.all_closed = asyncio.Event()
+        for conn in list(self.connections):
             conn.cut_off("shutdown")
         if self.connections:
             try:

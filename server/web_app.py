@@ -86,6 +86,11 @@ def _run_service(request_log: RequestLog | None, tcp_sock: socket.socket | None)
 
 
 async def _close_websockets(app: web.Application) -> None:
+    """Shutdown, first step: the service answers what it has received (held requests
+    too), the bridge relays those replies for a moment, then every WebSocket gets 1001."""
+    service = app.get(SERVICE)
+    if service is not None:
+        service.answer_received()
     await app[BRIDGE].close_all()
     for ws in list(app[VIEWERS]):
         await ws.close(code=1001, message=b"server shutting down")

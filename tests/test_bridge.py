@@ -21,7 +21,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from tests.support import ServerProcess, free_port, start_server
+from tests.support import ServerProcess, connect, free_port, read_lines, start_server
+from tests.test_events_feed import feed
+from tests.test_web_app import http_get, scrape, value
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -582,3 +584,44 @@ def test_sigterm_bridge_only_with_websockets_open_exits_0() -> None:
             assert s.proc.wait(5) == 0
         finally:
             s.terminate()
+
+
+def test_plain_get_on_ws_opens_no_backend_connection() -> None:
+    with start_server() as s:
+        for _ in range(3):
+            status, _, _ = http_get(s.http_url + "/ws")  # no Upgrade: a crawler, curl
+            assert status == 400
+        deadline = time.monotonic() + 5
+        while value(scrape(s), "playground_tcp_connections") != 0:
+            assert time.monotonic() < deadline, "backend connections left open by plain GET /ws"
+            time.sleep(0.05)
+
+
+def test_plain_get_on_ws_does_not_hold_an_external_backend() -> None:
+    eof = threading.Event()
+
+    def wait_eof(conn: socket.socket) -> None:
+        if conn.recv(10) == b"":
+            eof.set()
+
+    with TinyBackend(wait_eof) as backend, \
+            start_server("--backend", backend.address, tcp=False) as s:
+        assert http_get(s.http_url + "/ws")[0] == 400
+        if backend.accepted.wait(1):
+            assert eof.wait(5), "the lab server is held by a connection nobody will use"
+
+
+def test_sigterm_answers_a_bridged_request_already_received() -> None:
+    with start_server("--single", "--turn-idle", "30") as s:
+        with connect(s.tcp) as first, feed(s) as viewer, \
+                ws_connect(s.ws_url + "?label=q") as ws:
+            first.sendall(b"parity 1\n")
+            read_lines(first, 1)            # first holds the turn
+            ws.send("parity 3")             # received, waits its turn
+            conn = viewer.of("open", label="q")["conn"]
+            viewer.of("waiting", conn=conn)
+            s.proc.send_signal(signal.SIGTERM)
+            code, _, messages = expect_close(ws)
+            assert messages == ["angka 3 merupakan ganjil"]
+            assert code == 1001
+        assert s.proc.wait(5) == 0

@@ -316,3 +316,13 @@ def test_sigterm_closes_viewers_1001_and_exits_0() -> None:
         assert s.proc.wait(5) == 0
     finally:
         s.terminate()
+
+
+def test_no_event_about_a_connection_comes_before_its_open() -> None:
+    with start_server("--single") as s, feed(s) as viewer:
+        with connect(s.tcp) as first, connect(s.tcp) as second:
+            first.sendall(b"parity 1\n")
+            read_lines(first, 1)
+            opened = viewer.of("open", peer=address(second))
+            kinds = [e["type"] for e in viewer.events if e.get("conn") == opened["conn"]]
+            assert kinds[0] == "open", kinds
