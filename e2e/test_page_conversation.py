@@ -20,6 +20,21 @@ from e2e.pages import (
 from e2e.support import RunningServer
 
 TIME = re.compile(r"\d\d:\d\d:\d\d\.\d{3}")
+WORDS = {
+    "en": {"even42": "42 is even", "odd29": "29 is odd", "even100": "100 is even",
+           "since": "ms since the previous message", "family": "Emoji family",
+           "odd": "Odd: -7", "million": "A million digits",
+           "utf8": "Bad UTF-8 cannot be sent from a browser", "all": "1,000,000 characters in all",
+           "command": "Command", "copied": "Command copied", "jump": "Jump to latest (2 new)",
+           "open": "WebSocket open", "connected": "Backend connected"},
+    "id": {"even42": "angka 42 merupakan genap", "odd29": "angka 29 merupakan ganjil",
+           "even100": "angka 100 merupakan genap", "since": "ms sejak pesan sebelumnya",
+           "family": "Emoji keluarga", "odd": "Ganjil: -7", "million": "Sejuta digit",
+           "utf8": "UTF-8 yang rusak tidak bisa dikirim dari peramban",
+           "all": "seluruhnya 1.000.000 karakter", "command": "Perintah",
+           "copied": "Perintah tersalin", "jump": "Ke yang terbaru (2 baru)",
+           "open": "WebSocket terbuka", "connected": "Backend terhubung"},
+}
 
 
 @pytest.mark.parametrize(("lang", "even", "length"), [
@@ -86,24 +101,27 @@ def test_raw_mode_sends_exactly_what_was_typed(page: Page, server: RunningServer
     expect(reply(page, "jumlah karakter: 3", lang)).to_have_count(1)
 
 
-def test_each_message_shows_time_direction_and_round_trip_time(page: Page,
-                                                               server: RunningServer) -> None:
-    open_page(page, server)
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_each_message_shows_time_direction_and_round_trip_time(page: Page, server: RunningServer,
+                                                               lang: str) -> None:
+    open_page(page, server, lang)
 
-    send(page, "42")
+    send(page, "42", lang)
 
-    request_entry = request(page, "42")
-    answer = reply(page, "42 is even")
+    request_entry = request(page, "42", lang)
+    answer = reply(page, WORDS[lang]["even42"], lang)
     expect(request_entry).to_contain_text(TIME)
     expect(answer).to_contain_text(TIME)
-    expect(answer).to_contain_text(re.compile(r"RTT \d+(\.\d+)? ms"))
-    expect(answer).to_contain_text(re.compile(r"\+\d+(\.\d+)? ms since the previous message"))
+    expect(answer).to_contain_text(re.compile(r"RTT \d+([.,]\d+)? ms"))
+    expect(answer).to_contain_text(re.compile(rf"\+\d+([.,]\d+)? {WORDS[lang]['since']}"))
 
 
-def test_json_reply_is_pretty_printed_on_demand(page: Page, server: RunningServer) -> None:
-    open_page(page, server)
-    send(page, "42", handler="parity")
-    answer = reply(page, "42 is even")
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_json_reply_is_pretty_printed_on_demand(page: Page, server: RunningServer,
+                                                lang: str) -> None:
+    open_page(page, server, lang)
+    send(page, "42", lang, handler="parity")
+    answer = reply(page, WORDS[lang]["even42"], lang)
 
     toggle = answer.get_by_role("button", name="JSON")
     expect(toggle).to_have_attribute("aria-expanded", "false")
@@ -168,44 +186,50 @@ def test_clear_empties_the_conversation(page: Page, server: RunningServer, lang:
     expect(log.get_by_role("listitem")).to_have_count(2)
 
 
-def test_examples_fill_the_message_box(page: Page, server: RunningServer) -> None:
-    open_page(page, server)
-    box = message_box(page)
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_examples_fill_the_message_box(page: Page, server: RunningServer, lang: str) -> None:
+    open_page(page, server, lang)
+    box = message_box(page, lang)
+    words = WORDS[lang]
 
-    page.get_by_role("button", name="Emoji family").click()
+    page.get_by_role("button", name=words["family"]).click()
     expect(box).to_have_value("👨‍👩‍👧‍👦")
     expect(box).to_be_focused()
-    page.get_by_role("button", name="Odd: -7").click()
+    page.get_by_role("button", name=words["odd"]).click()
     expect(box).to_have_value("-7")
-    page.get_by_role("button", name="A million digits").click()
+    page.get_by_role("button", name=words["million"]).click()
     assert len(box.input_value()) == 1_000_000
-    expect(page.get_by_text("Bad UTF-8 cannot be sent from a browser")).to_be_visible()
+    expect(page.get_by_text(words["utf8"])).to_be_visible()
 
 
-def test_a_million_digits_are_answered_with_a_raised_line_limit(page: Page, start) -> None:
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_million_digits_are_answered_with_a_raised_line_limit(page: Page, start,
+                                                                lang: str) -> None:
     big = start("--max-line", "2000000")
-    open_page(page, big)
+    open_page(page, big, lang)
     page.get_by_role("radio", name="Parity").check()
 
-    page.get_by_role("button", name="A million digits").click()
-    message_box(page).press("Enter")
+    page.get_by_role("button", name=WORDS[lang]["million"]).click()
+    message_box(page, lang).press("Enter")
 
-    expect(reply(page, "is even")).to_have_count(1, timeout=20_000)
-    expect(entry(page, "1,000,000 characters in all")).to_have_count(1)
+    expect(reply(page, "is even" if lang == "en" else "merupakan genap", lang)
+           ).to_have_count(1, timeout=20_000)
+    expect(entry(page, WORDS[lang]["all"], lang)).to_have_count(1)
 
 
-def test_copy_as_command_gives_the_terminal_client_command(page: Page, server: RunningServer
-                                                           ) -> None:
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_copy_as_command_gives_the_terminal_client_command(page: Page, server: RunningServer,
+                                                           lang: str) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    open_page(page, server)
-    send(page, "it's 42", handler="length")
-    request_entry = request(page, "it's 42")
+    open_page(page, server, lang)
+    send(page, "it's 42", lang, handler="length")
+    request_entry = request(page, "it's 42", lang)
 
-    request_entry.get_by_role("button", name="Command").click()
+    request_entry.get_by_role("button", name=WORDS[lang]["command"]).click()
 
     expected = (f"python -m server client --host 127.0.0.1 --port {server.tcp_port} "
                 "--once 'length it'\\''s 42'")
-    expect(page.get_by_text(f"Command copied: {expected}")).to_be_attached()
+    expect(page.get_by_text(f"{WORDS[lang]['copied']}: {expected}")).to_be_attached()
     assert page.evaluate("navigator.clipboard.readText()") == expected
 
 
@@ -222,14 +246,15 @@ def test_long_words_wrap_and_never_widen_the_page(page: Page, server: RunningSer
     assert widths[0] <= widths[1]
 
 
-def test_autoscroll_pauses_while_the_reader_scrolls_up(page: Page, server: RunningServer
-                                                       ) -> None:
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_autoscroll_pauses_while_the_reader_scrolls_up(page: Page, server: RunningServer,
+                                                       lang: str) -> None:
     page.set_viewport_size({"width": 1000, "height": 700})
-    open_page(page, server)
-    log = conversation(page)
+    open_page(page, server, lang)
+    log = conversation(page, lang)
     for n in range(30):
-        send(page, str(n))
-    expect(reply(page, "29 is odd")).to_have_count(1)
+        send(page, str(n), lang)
+    expect(reply(page, WORDS[lang]["odd29"], lang)).to_have_count(1)
     at_bottom = "el => el.scrollTop + el.clientHeight >= el.scrollHeight - 2"
     page.wait_for_function(f"({at_bottom})(document.querySelector('[role=log]'))")
 
@@ -237,10 +262,10 @@ def test_autoscroll_pauses_while_the_reader_scrolls_up(page: Page, server: Runni
     page.mouse.wheel(0, -20000)
     page.wait_for_function("document.querySelector('[role=log]').scrollTop < 100")
     scrolled_to = log.evaluate("el => el.scrollTop")
-    send(page, "100")
-    expect(reply(page, "100 is even")).to_have_count(1)
+    send(page, "100", lang)
+    expect(reply(page, WORDS[lang]["even100"], lang)).to_have_count(1)
 
-    jump = page.get_by_role("button", name="Jump to latest (2 new)")
+    jump = page.get_by_role("button", name=WORDS[lang]["jump"])
     expect(jump).to_be_visible()
     assert log.evaluate("el => el.scrollTop") == scrolled_to
     jump.click()
@@ -248,11 +273,12 @@ def test_autoscroll_pauses_while_the_reader_scrolls_up(page: Page, server: Runni
     assert log.evaluate(at_bottom)
 
 
+@pytest.mark.parametrize("lang", ["en", "id"])
 def test_lifecycle_entries_say_websocket_open_and_backend_connected(page: Page,
-                                                                    server: RunningServer
-                                                                    ) -> None:
-    open_page(page, server)
+                                                                    server: RunningServer,
+                                                                    lang: str) -> None:
+    open_page(page, server, lang)
 
-    expect(entry(page, "WebSocket open")).to_have_count(1)
-    expect(entry(page, f"Backend connected: 127.0.0.1:{server.tcp_port}, from 127.0.0.1:")
+    expect(entry(page, WORDS[lang]["open"], lang)).to_have_count(1)
+    expect(entry(page, f"{WORDS[lang]['connected']}: 127.0.0.1:{server.tcp_port}", lang)
            ).to_have_count(1)

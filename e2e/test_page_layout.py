@@ -168,3 +168,24 @@ def test_lang_parameter_wins_over_the_browser_language(page: Page, server) -> No
 
     expect(message_box(page, "en")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text(CONNECTED["en"])
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_contract_names_each_find_exactly_one_element(page: Page, server, lang: str) -> None:
+    """Outside tests find the page's parts by role and name (substring, any case): no other
+    element may answer to the same name, also once the log is full of buttons."""
+    open_page(page, server, lang)
+    send(page, "42", lang)
+    send(page, "halo", lang, handler="raw")
+    expect(page.get_by_role("listitem").filter(has_text="halo")).not_to_have_count(0)
+    names = NAMES[lang]
+
+    expect(page.get_by_role("textbox", name=names["message"])).to_have_count(1)
+    expect(page.get_by_role("log", name=names["conversation"])).to_have_count(1)
+    expect(page.get_by_role("log")).to_have_count(1)
+    expect(page.get_by_role("status")).to_have_count(1)
+    expect(page.get_by_role("region", name=re.compile(names["server"], re.I))).to_have_count(1)
+    for key in ("bytes", "export", "copy", "clear", "queue"):
+        expect(page.get_by_role("button", name=names[key])).to_have_count(1)
+    for key in ("auto", "parity", "length", "raw"):
+        expect(page.get_by_role("radio", name=names[key])).to_have_count(1)

@@ -34,15 +34,17 @@ def test_raw_tcp_client_appears_with_its_address_and_request(page: Page, server,
     expect(view.get_by_role("listitem").filter(has_text=f"127.0.0.1:{port}")).to_have_count(0)
 
 
-def test_the_pages_own_session_is_listed_with_what_it_asked(page: Page, server) -> None:
-    open_page(page, server)
-    view = server_view(page)
+@pytest.mark.parametrize(("lang", "served"), [("en", "served"), ("id", "dilayani")])
+def test_the_pages_own_session_is_listed_with_what_it_asked(page: Page, server, lang: str,
+                                                            served: str) -> None:
+    open_page(page, server, lang)
+    view = server_view(page, lang)
 
-    send(page, "42")
+    send(page, "42", lang)
 
     own = view.get_by_role("listitem").filter(has_text="WebSocket")
     expect(own.filter(has_text="42")).to_have_count(1)
-    expect(own.filter(has_text="42")).to_contain_text("served")
+    expect(own.filter(has_text="42")).to_contain_text(served)
     expect(view).to_contain_text(re.compile(
         r"Request dari client : 42 IP client : \('127\.0\.0\.1', \d+\)"))
 

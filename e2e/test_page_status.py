@@ -65,17 +65,20 @@ def test_backend_killed_and_restarted_under_an_open_page(page: Page, start, lang
     expect(request(page, "parity 5", lang)).not_to_contain_text(queued)
 
 
-def test_page_is_not_connected_until_the_backend_answers(page: Page, start) -> None:
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_page_is_not_connected_until_the_backend_answers(page: Page, start, lang: str) -> None:
     port = free_port()
     front = start("--backend", f"127.0.0.1:{port}")
-    page.goto(front.page_url("en"))
+    page.goto(front.page_url(lang))
     status = page.get_by_role("status")
-    expect(status).to_contain_text(DISCONNECTED["en"])
+    expect(status).to_contain_text(DISCONNECTED[lang])
     expect(status).to_contain_text("backend unreachable")
-    send(page, "42")
-    expect(request(page, "42")).to_contain_text("queued")
-    expect(status).not_to_contain_text(CONNECTED["en"])
+    send(page, "42", lang)
+    expect(request(page, "42", lang)).to_contain_text("queued" if lang == "en"
+                                                      else "dalam antrean")
+    expect(status).not_to_contain_text(CONNECTED[lang])
 
     with TinyTcpServer(lab_sheet_server, port=port):
-        expect(reply(page, "angka42 merupakan genap")).to_have_count(1, timeout=RECONNECT)
+        expect(status).to_contain_text(CONNECTED[lang], timeout=RECONNECT)
+        expect(reply(page, "angka42 merupakan genap", lang)).to_have_count(1)
 

@@ -132,8 +132,7 @@ export class LogView {
    * @param {HTMLElement} o.droppedNote
    * @param {HTMLElement} o.emptyNote
    * @param {HTMLButtonElement} o.jumpButton
-   * @param {(entry) => string} o.commandFor
-   * @param {(entry) => void} o.onCommand
+   * @param {(entry) => void} o.onCommand  copies a request as a terminal command
    */
   constructor(o) {
     Object.assign(this, o);

@@ -38,7 +38,7 @@ function shellQuote(text) {
 }
 
 /** The terminal command that sends the same request with the project's own client. */
-export function commandFor(entry) {
+function commandFor(entry) {
   const line = entry.mode === "parity" ? `parity ${entry.text}`
     : entry.mode === "length" ? `length ${entry.text}` : entry.text;
   let target = "";
@@ -127,7 +127,6 @@ async function main() {
     droppedNote: $("dropped-note"),
     emptyNote: $("log-empty"),
     jumpButton: $("jump-latest"),
-    commandFor,
     onCommand: async (entry) => {
       const command = commandFor(entry);
       try {
