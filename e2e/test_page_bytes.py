@@ -79,3 +79,21 @@ def test_settings_in_force_come_from_the_server(page: Page, start, lang: str,
     for text in rows:
         expect(settings).to_contain_text(text)
     expect(settings).to_contain_text(f"127.0.0.1:{custom.tcp_port}")
+
+
+def test_byte_view_shows_reply_bytes_that_are_not_utf8_in_hex(page: Page, start) -> None:
+    def latin1_server(conn) -> None:
+        conn.recv(1024)
+        conn.sendall("café\n".encode("latin-1"))  # é is one byte, e9: not UTF-8
+
+    with TinyTcpServer(latin1_server) as foreign:
+        front = start("--backend", f"127.0.0.1:{foreign.port}")
+        open_page(page, front)
+        page.get_by_role("button", name="Bytes").click()
+
+        send(page, "menu")
+
+        answer = reply(page, "caf\ufffd")
+        expect(answer).to_contain_text("e9")
+        expect(answer).to_contain_text("\\n")
+        expect(answer).to_contain_text("5 bytes on the wire")
