@@ -36,6 +36,7 @@ from server.turns import Turns
 log = logging.getLogger(__name__)
 
 WRITE_HIGH_WATER = 64 * 1024
+SHUTDOWN_DRAIN = 0.2  # seconds of service after SIGTERM for requests already in flight
 EVENT_ECHO_LIMIT = 200
 
 
@@ -116,7 +117,9 @@ class ServiceProtocol(asyncio.Protocol):
             service.turns.current._arm_turn_check()  # someone waits: idle turns pass on
 
     def data_received(self, data: bytes) -> None:
-        if self.waiting:
+        if self.waiting or self.closing:
+            if self.closing:  # shut down: our FIN is sent, nothing more can be answered
+                return
             # uvloop may deliver once even though reading was paused in connection_made.
             self.held.append(data)
             self.transport.pause_reading()
@@ -227,6 +230,23 @@ class ServiceProtocol(asyncio.Protocol):
         self.flush_timer = None
         self._answer_pending(self.core.receive_idle())
 
+    def finish(self) -> None:
+        """Shutdown: answer an unterminated request, then half-close (FIN after the
+        replies). Reading goes on, discarding, until the client closes too, so the kernel
+        never resets the connection over unread bytes and the last replies arrive."""
+        if self.closing or self.transport is None:
+            return
+        self._answer_pending(self.core.receive_eof())
+        self.closing = True
+        self.close_reason = "shutdown"
+        self.service.stats.cut_off["shutdown"] += 1
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            if not self.writing_paused:
+                self.transport.resume_reading()
+        else:
+            self.transport.close()
+
     def cut_off(self, reason: str) -> None:
         """Close a connection the service gives up on (idle, not reading, shutdown)."""
         if self.closing or self.transport is None:
@@ -298,6 +318,7 @@ class TcpService:
         # Local ports of the bridge's own backend connections -> their label in the view.
         self.labels: dict[int, str] = {}
         self.server: asyncio.AbstractServer | None = None
+        self.bridge_server: asyncio.AbstractServer | None = None
         self.all_closed: asyncio.Event | None = None
         self._next_id = 0
         self._sweeper: asyncio.Task | None = None
@@ -309,7 +330,12 @@ class TcpService:
 
     async def start(self, host: str, port: int, *, sock: socket.socket | None = None,
                     reuse_port: bool = False) -> tuple[str, int]:
-        """Listen; returns the bound address. Raises OSError if it cannot bind."""
+        """Listen; returns the bound address. Raises OSError if it cannot bind.
+
+        With ``reuse_port`` (``--workers``), the kernel may hand a connection to the shared
+        port to any process, so this process's bridge gets a private listener of its own
+        (:attr:`bridge_address`): a browser's backend connection is served, shown and
+        counted by the process that holds its WebSocket."""
         self.loop = asyncio.get_running_loop()
         factory: Callable[[], ServiceProtocol] = self._new_connection
         if sock is not None:
@@ -318,8 +344,18 @@ class TcpService:
             self.server = await self.loop.create_server(
                 factory, host, port, backlog=4096, reuse_address=True,
                 reuse_port=reuse_port or None)
+        if reuse_port:
+            self.bridge_server = await self.loop.create_server(factory, self.address[0], 0)
         self._sweeper = asyncio.create_task(self._sweep_idle())
         return self.address
+
+    @property
+    def bridge_address(self) -> tuple[str, int]:
+        """Where this process's bridge connects: the shared port, or the private one."""
+        if self.bridge_server is None:
+            return self.address
+        bound = self.bridge_server.sockets[0].getsockname()
+        return bound[0], bound[1]
 
     @property
     def address(self) -> tuple[str, int]:
@@ -358,8 +394,9 @@ class TcpService:
                     conn.cut_off("idle timeout")
 
     def stop_accepting(self) -> None:
-        if self.server is not None:
-            self.server.close()
+        for server in (self.server, self.bridge_server):
+            if server is not None:
+                server.close()
 
     def answer_received(self) -> None:
         """Answer every request already received without closing anything: the bytes held
@@ -378,13 +415,19 @@ class TcpService:
 
     async def shutdown(self, grace: float = 3.0) -> None:
         """Answer what was received, close every connection, and wait up to ``grace``
-        seconds for the replies to drain."""
+        seconds for the replies to drain.
+
+        Requests still in flight when the signal came (in the kernel's buffers, not yet
+        read) are answered too: the connections are served as usual for
+        :data:`SHUTDOWN_DRAIN` seconds before each is half-closed."""
         self.answer_received()
         if self._sweeper is not None:
             self._sweeper.cancel()
         self.all_closed = asyncio.Event()
+        if self.connections:
+            await asyncio.sleep(SHUTDOWN_DRAIN)
         for conn in list(self.connections):
-            conn.cut_off("shutdown")
+            conn.finish()
         if self.connections:
             try:
                 await asyncio.wait_for(self.all_closed.wait(), grace)

@@ -71,8 +71,7 @@ def _run_service(request_log: RequestLog | None, tcp_sock: socket.socket | None)
             await service.start(config.host, config.tcp_port, sock=tcp_sock,
                                 reuse_port=config.reuse_port)
             app[SERVICE] = service
-            host, port = service.address
-            backend, external = (host, port), False
+            backend, external = service.bridge_address, False
         else:
             service = None
             backend, external = config.backend, True
