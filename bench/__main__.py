@@ -24,7 +24,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="short runs (about 1–2 minutes in all) instead of about 8")
     ap.add_argument("--only", default="tcp,ws,mem,big",
                     help="comma-separated sections: tcp, ws, mem, big (default: all)")
-    ap.add_argument("--rounds", type=int, help="rounds per shape (default 3; at least 3)")
+    ap.add_argument("--rounds", type=int, help="rounds per shape (default 5, --quick 3)")
     ap.add_argument("--duration", type=float, help="measured seconds per run")
     ap.add_argument("--warmup", type=float, help="warm-up seconds before each measured run")
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
@@ -33,11 +33,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = [s for s in args.sections if s not in BENCHES]
     if unknown:
         ap.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
-    args.rounds = args.rounds or 3
+    args.rounds = args.rounds or (3 if args.quick else 5)
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
-    args.duration = args.duration or (1.0 if args.quick else 3.0)
-    args.warmup = args.warmup if args.warmup is not None else (0.3 if args.quick else 0.7)
+    args.duration = args.duration or (0.8 if args.quick else 2.0)
+    args.warmup = args.warmup if args.warmup is not None else (0.2 if args.quick else 0.5)
     return args
 
 

@@ -27,6 +27,7 @@ class Sample:
     errors: int = 0
     note: str = ""
     cpu_us: float = float("nan")  # server CPU time per reply (filled in by the bench)
+    other_load: float = 0.0  # cores kept busy by other processes meanwhile (filled in)
 
 
 def _parse(proc: subprocess.CompletedProcess, what: str) -> Sample:

@@ -78,17 +78,24 @@ class Server:
     log_path: Path | None = None
     exit_status: int | None = None
     stop_seconds: float | None = None
+    restarts: int = 0
+    _log_start: int = 0
 
     def start(self) -> Server:
         LOGS.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.name)
         self.log_path = LOGS / f"{safe}.log"
+        if self.proc is None and self.log_path.exists():
+            self.log_path.unlink()  # a fresh log per bench run; a restart appends
+        self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.addr = {}
+        self.exit_status = self.stop_seconds = None
         env = dict(os.environ)
         env.pop("PYTHONUNBUFFERED", None)  # the server's log buffering is part of what we measure
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         if self.env:
             env.update(self.env)
-        with open(self.log_path, "wb") as log:
+        with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=ROOT, env=env, start_new_session=True,
@@ -98,7 +105,7 @@ class Server:
                 self._wait_lines()
             if self.port is not None:
                 wait_port("127.0.0.1", self.port, self.start_timeout, self.proc)
-                self.addr.setdefault("tcp", ("127.0.0.1", self.port))
+                self.addr["tcp"] = ("127.0.0.1", self.port)
         except BaseException as exc:
             self.stop()
             raise BenchError(f"{self.name}: {exc}; log: {self.log_tail()}") from None
@@ -107,7 +114,9 @@ class Server:
     def _wait_lines(self) -> None:
         deadline = time.monotonic() + self.start_timeout
         while True:
-            text = self.log_path.read_text("utf-8", "replace")
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_start)
+                text = f.read().decode("utf-8", "replace")
             for kind in self.expect:
                 if kind not in self.addr and (m := LISTEN_RE[kind].search(text)):
                     self.addr[kind] = (m.group(1), int(m.group(2)))
@@ -225,3 +234,18 @@ def cpu_seconds(pid: int) -> float:
         fields = stat[stat.rindex(b")") + 2 :].split()
         total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
     return total / _TICK
+
+
+def busy_cpu_seconds() -> float:
+    """CPU time spent busy by the whole machine so far (all cores, from /proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    steal = fields[7] if len(fields) > 7 else 0
+    return (sum(fields[:8]) - idle - steal) / _TICK
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's finished children (the load clients)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
