@@ -38,8 +38,8 @@ class LineFramer:
         # True while skipping the rest of an over-long line, up to its LF.
         self._discarding = False
         # True right after flush() handed out an unterminated line: a line ending that
-        # arrives next belongs to that line.
-        self._after_flush = False
+        # arrives next belongs to that line (b"\r" while half of a CRLF has come).
+        self._after_flush: bool | bytes = False
 
     @property
     def pending(self) -> int:
@@ -56,6 +56,11 @@ class LineFramer:
         if not data:
             return []
         if self._after_flush:
+            if data == b"\r":  # the CR of a CRLF, its LF still on the way: wait for it
+                self._after_flush = b"\r"
+                return []
+            if self._after_flush == b"\r" and not data.startswith(b"\n"):
+                data = b"\r" + data  # that CR was data after all
             self._after_flush = False
             if data.startswith(b"\n"):
                 data = data[1:]

@@ -11,6 +11,7 @@ Any exception escaping :func:`answer` is a bug; the I/O layer still answers
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -100,26 +101,50 @@ def internal_error(line: bytes | None, settings: ServiceSettings) -> Exchange:
 
 
 class ServiceConnection:
-    """One client's conversation: framing state plus the settings that shape replies."""
+    """One client's conversation: framing state plus the settings that shape replies.
 
-    __slots__ = ("settings", "framer")
+    A single read may hold thousands of pipelined lines. With a ``limit``,
+    :meth:`receive_data` answers that many and keeps the rest in a backlog that
+    :meth:`answer_backlog` works through, so the I/O layer can answer a flood in slices,
+    interleaved with other clients and stopping while the client is not reading."""
+
+    __slots__ = ("settings", "framer", "backlog")
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.framer = LineFramer(settings.max_line)
+        self.backlog: deque[bytes | None] = deque()
 
     @property
     def has_partial(self) -> bool:
         """An unterminated request is waiting (the I/O layer arms the idle flush)."""
         return self.framer.has_partial
 
-    def receive_data(self, data: bytes) -> list[Exchange]:
-        return [self._answer(line) for line in self.framer.feed(data)]
+    def receive_data(self, data: bytes, limit: int = 0) -> list[Exchange]:
+        """Frame ``data`` and answer its lines, at most ``limit`` of them (0: all)."""
+        lines = self.framer.feed(data)
+        if self.backlog:
+            self.backlog.extend(lines)
+            return self.answer_backlog(limit or len(self.backlog))
+        if limit and len(lines) > limit:
+            self.backlog.extend(lines[limit:])
+            lines = lines[:limit]
+        return [self._answer(line) for line in lines]
+
+    def answer_backlog(self, limit: int) -> list[Exchange]:
+        """Answer up to ``limit`` lines held back by :meth:`receive_data`, in order."""
+        backlog = self.backlog
+        count = min(limit, len(backlog))
+        return [self._answer(backlog.popleft()) for _ in range(count)]
 
     def receive_idle(self) -> list[Exchange]:
-        """The peer paused: answer an unterminated request, if there is one."""
+        """The peer paused: answer an unterminated request, if there is one (after any
+        backlog, which comes first)."""
+        exchanges = self.answer_backlog(len(self.backlog)) if self.backlog else []
         line = self.framer.flush()
-        return [] if line is None else [self._answer(line)]
+        if line is not None:
+            exchanges.append(self._answer(line))
+        return exchanges
 
     receive_eof = receive_idle  # half-close: the same rule, the last chance to answer
 

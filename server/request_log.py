@@ -23,8 +23,16 @@ from server.replies import abbreviate
 LOG_ECHO_LIMIT = 120
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters escaped, so no client can send escape sequences
+    to the operator's terminal through the log."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def lab_sheet_line(request: bytes, peer: tuple) -> str:
-    text = abbreviate(request.decode("utf-8", "replace"), LOG_ECHO_LIMIT)
+    text = printable(abbreviate(request.decode("utf-8", "replace"), LOG_ECHO_LIMIT))
     return f"Request dari client : {text} IP client : {peer!r}"
 
 

@@ -105,9 +105,13 @@ def _finite_float(literal: str) -> float:
 
 def _parse_json(line: bytes) -> Request:
     try:
-        value = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
+        # Decode first: json.loads on bytes would guess UTF-16/32 and let encoded
+        # surrogates through, and the protocol is strictly UTF-8.
+        text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RequestError(HandlerError("invalid_utf8", str(exc.start)), is_json=True) from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and over-long integer literals.
         raise RequestError(HandlerError("invalid_json", _short_reason(exc)), is_json=True) from None

@@ -36,6 +36,7 @@ from server.turns import Turns
 log = logging.getLogger(__name__)
 
 WRITE_HIGH_WATER = 64 * 1024
+SLICE = 256  # lines answered per turn of the event loop when a read holds more
 SHUTDOWN_DRAIN = 0.2  # seconds of service after SIGTERM for requests already in flight
 EVENT_ECHO_LIMIT = 200
 
@@ -76,6 +77,7 @@ class ServiceProtocol(asyncio.Protocol):
         self.waiting = False  # --single: not our turn yet; reads are held, not processed
         self.held: list[bytes] = []
         self.eof_pending = False
+        self.backlog_scheduled = False
         self.closing = False
         self.close_reason: str | None = None
         self.flush_timer: asyncio.TimerHandle | None = None
@@ -126,12 +128,14 @@ class ServiceProtocol(asyncio.Protocol):
             return
         self.active = True
         started = perf_counter()
-        exchanges = self.core.receive_data(data)
+        exchanges = self.core.receive_data(data, SLICE)
         if exchanges:
             self._send(exchanges, started, len(data))
         else:
             self.service.stats.bytes_in += len(data)
-        if self.core.has_partial:
+        if self.core.backlog:
+            self._hold_backlog()
+        elif self.core.has_partial:
             self._arm_idle_flush()
         elif self.flush_timer is not None:
             self.flush_timer.cancel()
@@ -141,8 +145,8 @@ class ServiceProtocol(asyncio.Protocol):
             self._arm_turn_check()
 
     def eof_received(self) -> bool:
-        if self.waiting:
-            self.eof_pending = True  # answered when the turn comes
+        if self.waiting or self.core.backlog:
+            self.eof_pending = True  # answered when the turn comes, or after the backlog
             return True
         self._answer_pending(self.core.receive_eof())
         return False  # asyncio closes the transport once the replies are written
@@ -158,7 +162,9 @@ class ServiceProtocol(asyncio.Protocol):
         if self.send_timer is not None:
             self.send_timer.cancel()
             self.send_timer = None
-        if not self.waiting and not self.closing:
+        if self.core.backlog:
+            self._hold_backlog()
+        elif not self.waiting and not self.closing:
             self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -228,7 +234,37 @@ class ServiceProtocol(asyncio.Protocol):
 
     def _idle_flush(self) -> None:
         self.flush_timer = None
-        self._answer_pending(self.core.receive_idle())
+        if not self.core.backlog:  # else the backlog's end re-arms it
+            self._answer_pending(self.core.receive_idle())
+
+    # -- a read that held many lines --------------------------------------------------------
+    def _hold_backlog(self) -> None:
+        """Stop reading; answer the backlog a slice per loop turn while the client reads."""
+        self.transport.pause_reading()
+        if not self.backlog_scheduled and not self.writing_paused:
+            self.backlog_scheduled = True
+            self.service.loop.call_soon(self._continue_backlog)
+
+    def _continue_backlog(self) -> None:
+        self.backlog_scheduled = False
+        if self.closing or self.transport is None or self.transport.is_closing():
+            return
+        if self.writing_paused:
+            return  # resume_writing() calls _hold_backlog() again
+        exchanges = self.core.answer_backlog(SLICE)
+        if exchanges:
+            self._send(exchanges, perf_counter(), 0)
+        if self.core.backlog:
+            self._hold_backlog()
+            return
+        if self.eof_pending:
+            self._answer_pending(self.core.receive_eof())
+            self.transport.close()
+            return
+        if not self.writing_paused and not self.waiting:
+            self.transport.resume_reading()
+        if self.core.has_partial:
+            self._arm_idle_flush()
 
     def finish(self) -> None:
         """Shutdown: answer an unterminated request, then half-close (FIN after the
@@ -400,7 +436,8 @@ class TcpService:
 
     def answer_received(self) -> None:
         """Answer every request already received without closing anything: the bytes held
-        by connections waiting their turn under --single, and unterminated lines. Shutdown
+        by connections waiting their turn under --single (an unterminated line may still be
+        completing: :meth:`ServiceProtocol.finish` answers it after the drain). Shutdown
         calls this first, so the bridge can still relay those replies to browsers."""
         self.stop_accepting()
         for conn in sorted(self.connections, key=lambda c: c.id):
@@ -411,7 +448,6 @@ class TcpService:
                 held, conn.held = conn.held, []
                 for data in held:
                     conn.data_received(data)
-            conn._answer_pending(conn.core.receive_eof())
 
     async def shutdown(self, grace: float = 3.0) -> None:
         """Answer what was received, close every connection, and wait up to ``grace``

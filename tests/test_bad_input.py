@@ -398,3 +398,15 @@ def test_many_silent_clients_do_not_delay_another(idle_server):
     finally:
         for s in silent:
             s.close()
+
+
+def test_encoded_surrogate_in_a_json_line_is_invalid_utf8(server):
+    [reply] = check_row(server, b'{"id": 1, "handler": "length", "text": "\xed\xa0\x80"}\n')
+    assert json_error(reply)["error"]["code"] == "invalid_utf8"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-32-le"])
+def test_json_line_in_another_encoding_is_not_json(server, encoding):
+    line = '{"id": 1, "text": "42"}'.encode(encoding)
+    [reply] = check_row(server, line + b"\n")
+    assert json_error(reply)["error"]["code"] == "invalid_json"

@@ -105,3 +105,21 @@ def test_every_lf_ends_exactly_one_frame_unless_it_ends_a_discarded_line(data, l
     frames = _frames_of([data], limit)
     assert len(frames) <= data.count(b"\n") + 1
     assert all(f is TOO_LONG or len(f) <= limit for f in frames)
+
+
+def test_a_crlf_split_in_two_after_a_flush_still_ends_the_flushed_line():
+    framer = LineFramer(10)
+    framer.feed(b"42")
+    framer.flush()
+    assert framer.feed(b"\r") == []
+    assert framer.flush() is None  # a lone CR after a flush is not a request
+    assert framer.feed(b"\n") == []
+    assert framer.feed(b"3\n") == [b"3"]
+
+
+def test_a_cr_after_a_flush_followed_by_data_is_data():
+    framer = LineFramer(10)
+    framer.feed(b"42")
+    framer.flush()
+    assert framer.feed(b"\r") == []
+    assert framer.feed(b"x\n") == [b"\rx"]

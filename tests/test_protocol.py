@@ -132,3 +132,23 @@ def test_any_chunking_gives_the_same_replies_one_per_line(request_lines, cuts):
         chunked.extend(e.reply for e in conn.receive_data(data[a:b]))
     assert chunked == whole
     assert all(r.endswith(b"\n") and r.count(b"\n") == 1 for r in whole)
+
+
+def test_a_read_with_many_lines_can_be_answered_in_slices_in_order():
+    conn = ServiceConnection(SETTINGS)
+    data = b"".join(b"parity %d\n" % i for i in range(10))
+    first = conn.receive_data(data, limit=4)
+    assert len(first) == 4 and len(conn.backlog) == 6
+    more = conn.receive_data(b"parity 10\nparity 1", limit=4)  # joins the backlog, in order
+    assert len(more) == 4
+    rest = conn.answer_backlog(100)
+    assert conn.receive_idle()[0].reply == b"angka 1 merupakan ganjil\n"
+    replies = [e.reply for e in first + more + rest]
+    assert replies == [b"angka %d merupakan %s\n" % (i, b"genap" if i % 2 == 0 else b"ganjil")
+                       for i in range(11)]
+
+
+def test_eof_answers_the_backlog_before_the_unterminated_line():
+    conn = ServiceConnection(SETTINGS)
+    conn.receive_data(b"1\n2\n3\n4", limit=1)
+    assert [e.request for e in conn.receive_eof()] == [b"2", b"3", b"4"]

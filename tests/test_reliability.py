@@ -304,3 +304,45 @@ def test_sigterm_under_load_answers_every_received_request_and_exits_0():
         for i in range(pending_count):
             assert pending_got[i] == expected_parity(i + 1) + b"\n", (i, pending_got.get(i))
         assert_no_traceback(srv)
+
+
+def _flood_without_reading(request: bytes, stuck_count: int = 100, each: int = 256 * 1024):
+    """``stuck_count`` clients each pipeline ``each`` bytes of ``request`` and never read,
+    while one well-behaved client asks 100 times; returns its latencies and the server's
+    RSS growth."""
+    raise_fd_limit()
+    with start_server("--quiet", "--send-timeout", "30") as srv:
+        good = open_conn(srv.tcp, timeout=30)
+        good.sendall(b"parity 1\n")
+        read_lines(good, 1)
+        baseline = vm_rss(srv.proc.pid)
+        stuck = []
+        for _ in range(stuck_count):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(srv.tcp)
+            stuck.append(sock)
+        for sock in stuck:
+            sock.sendall(request * (each // len(request)))  # fits in the kernel's buffers
+        latencies, peak = [], baseline
+        for _ in range(100):
+            began = time.perf_counter()
+            good.sendall(b"parity 2\n")
+            assert read_lines(good, 1, timeout=30) == [b"angka 2 merupakan genap"]
+            latencies.append(time.perf_counter() - began)
+            peak = max(peak, vm_rss(srv.proc.pid))
+        for sock in stuck:
+            sock.close()
+        good.close()
+        return latencies, peak - baseline
+
+
+def test_non_reading_pipeliners_do_not_stall_a_well_behaved_client():
+    latencies, _ = _flood_without_reading(b"parity 2\n")
+    assert statistics.median(latencies) < 0.050, statistics.median(latencies)
+    assert max(latencies) < 1.0, max(latencies)
+
+
+def test_non_reading_pipeliners_do_not_grow_server_memory_by_hundreds_of_mb():
+    _, growth = _flood_without_reading(b"help\n")
+    assert growth < 200 * (1 << 20), f"RSS grew by {growth / (1 << 20):.0f} MiB"

@@ -70,3 +70,9 @@ def test_a_broken_stdout_does_not_stop_the_service():
     log = RequestLog(Broken())
     log.message("hello")  # no loop: written at once, and the error swallowed
     log.message("again")
+
+
+def test_control_characters_never_reach_the_terminal():
+    line = lab_sheet_line(b"\x1b[31mred\x07", PEER)
+    assert "\x1b" not in line and "\x07" not in line
+    assert "\\x1b[31mred\\x07" in line

@@ -101,3 +101,13 @@ def test_json_errors(line, code):
 def test_json_error_keeps_the_id_and_language_when_it_can():
     e = error_of(b'{"id": 9, "handler": "x", "text": "1", "lang": "en"}')
     assert (e.id, e.lang) == (9, "en")
+
+
+@pytest.mark.parametrize(("line", "code"), [
+    (b'{"id": 1, "handler": "length", "text": "\xed\xa0\x80"}', "invalid_utf8"),
+    ('{"id": 1, "text": "42"}'.encode("utf-16-le"), "invalid_json"),
+    ('{"id": 1, "text": "42"}'.encode("utf-32-le"), "invalid_json"),
+    (b"{\x00}\x00", "invalid_json"),
+])
+def test_json_lines_are_strictly_utf8(line, code):
+    assert error_of(line).error.code == code

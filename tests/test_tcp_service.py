@@ -7,6 +7,7 @@ Each server is ``python -m server`` on free ports (tests/support.py), as a user 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -563,3 +564,34 @@ def test_many_clients_at_once_each_get_their_own_replies_in_order(server):
     with ThreadPoolExecutor(max_workers=clients) as pool:
         for future in [pool.submit(one_client, i) for i in range(clients)]:
             future.result()
+
+
+def test_late_crlf_split_across_two_sends_after_idle_flush_gives_no_extra_reply(server):
+    with open_conn(server.tcp) as sock:
+        sock.sendall(b"parity 42")
+        assert read_lines(sock, 1) == [b"angka 42 merupakan genap"]
+        sock.sendall(b"\r")
+        sock.sendall(b"\n")
+        sock.sendall(b"parity 3\n")
+        assert read_lines(sock, 1) == [b"angka 3 merupakan ganjil"]
+
+
+def test_late_cr_after_idle_flush_is_not_a_request_of_its_own(server):
+    with open_conn(server.tcp) as sock:
+        sock.sendall(b"parity 42")
+        assert read_lines(sock, 1) == [b"angka 42 merupakan genap"]
+        sock.sendall(b"\r")
+        assert_silent(sock, 0.3)
+
+
+def test_request_split_across_sigterm_is_answered_once_as_a_whole():
+    srv = start_server("--quiet")
+    try:
+        with open_conn(srv.tcp) as sock:
+            sock.sendall(b"parity 12")
+            srv.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.02)  # well under the idle flush: still one request
+            sock.sendall(b"34\n")
+            assert read_until_closed(sock) == b"angka 1234 merupakan genap\n"
+    finally:
+        assert srv.terminate() == 0
