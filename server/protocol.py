@@ -11,7 +11,6 @@ Any exception escaping :func:`answer` is a bug; the I/O layer still answers
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -104,43 +103,67 @@ class ServiceConnection:
     """One client's conversation: framing state plus the settings that shape replies.
 
     A single read may hold thousands of pipelined lines. With a ``limit``,
-    :meth:`receive_data` answers that many and keeps the rest in a backlog that
-    :meth:`answer_backlog` works through, so the I/O layer can answer a flood in slices,
-    interleaved with other clients and stopping while the client is not reading."""
+    :meth:`receive_data` answers that many and keeps the rest of the read, unframed, as a
+    backlog that :meth:`answer_backlog` works through, so the I/O layer can answer a flood
+    in slices, interleaved with other clients and stopping while the client is not
+    reading. The backlog is the read's own bytes (no copy, no line objects): a client that
+    floods and never reads costs its read buffer, not a list of thousands of lines."""
 
-    __slots__ = ("settings", "framer", "backlog")
+    __slots__ = ("settings", "framer", "_unread", "_unread_pos")
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.framer = LineFramer(settings.max_line)
-        self.backlog: deque[bytes | None] = deque()
+        self._unread: bytes | None = None
+        self._unread_pos = 0
 
     @property
     def has_partial(self) -> bool:
         """An unterminated request is waiting (the I/O layer arms the idle flush)."""
         return self.framer.has_partial
 
+    @property
+    def backlog(self) -> bool:
+        """Lines of an earlier read are still to be answered."""
+        return self._unread is not None
+
     def receive_data(self, data: bytes, limit: int = 0) -> list[Exchange]:
         """Frame ``data`` and answer its lines, at most ``limit`` of them (0: all)."""
-        lines = self.framer.feed(data)
-        if self.backlog:
-            self.backlog.extend(lines)
-            return self.answer_backlog(limit or len(self.backlog))
-        if limit and len(lines) > limit:
-            self.backlog.extend(lines[limit:])
-            lines = lines[:limit]
-        return [self._answer(line) for line in lines]
+        if self._unread is not None:
+            self._unread = self._unread[self._unread_pos:] + data
+            self._unread_pos = 0
+            return self.answer_backlog(limit)
+        if limit and data.count(b"\n") > limit:
+            self._unread = data
+            self._unread_pos = 0
+            return self.answer_backlog(limit)
+        return [self._answer(line) for line in self.framer.feed(data)]
 
-    def answer_backlog(self, limit: int) -> list[Exchange]:
-        """Answer up to ``limit`` lines held back by :meth:`receive_data`, in order."""
-        backlog = self.backlog
-        count = min(limit, len(backlog))
-        return [self._answer(backlog.popleft()) for _ in range(count)]
+    def answer_backlog(self, limit: int = 0) -> list[Exchange]:
+        """Answer up to ``limit`` more lines of the backlog (0: all of it), in order."""
+        data = self._unread
+        if data is None:
+            return []
+        start = self._unread_pos
+        cut = len(data)
+        if limit:
+            end = start
+            for _ in range(limit):
+                end = data.find(b"\n", end) + 1
+                if end == 0:
+                    break
+            else:
+                cut = end
+        if cut >= len(data):
+            self._unread = None
+        else:
+            self._unread_pos = cut
+        return [self._answer(line) for line in self.framer.feed(data[start:cut])]
 
     def receive_idle(self) -> list[Exchange]:
         """The peer paused: answer an unterminated request, if there is one (after any
         backlog, which comes first)."""
-        exchanges = self.answer_backlog(len(self.backlog)) if self.backlog else []
+        exchanges = self.answer_backlog()
         line = self.framer.flush()
         if line is not None:
             exchanges.append(self._answer(line))

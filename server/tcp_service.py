@@ -36,7 +36,7 @@ from server.turns import Turns
 log = logging.getLogger(__name__)
 
 WRITE_HIGH_WATER = 64 * 1024
-SLICE = 256  # lines answered per turn of the event loop when a read holds more
+SLICE = 64  # lines answered per turn of the event loop when a read holds more
 SHUTDOWN_DRAIN = 0.2  # seconds of service after SIGTERM for requests already in flight
 EVENT_ECHO_LIMIT = 200
 

@@ -138,10 +138,11 @@ def test_a_read_with_many_lines_can_be_answered_in_slices_in_order():
     conn = ServiceConnection(SETTINGS)
     data = b"".join(b"parity %d\n" % i for i in range(10))
     first = conn.receive_data(data, limit=4)
-    assert len(first) == 4 and len(conn.backlog) == 6
+    assert len(first) == 4 and conn.backlog
     more = conn.receive_data(b"parity 10\nparity 1", limit=4)  # joins the backlog, in order
     assert len(more) == 4
     rest = conn.answer_backlog(100)
+    assert not conn.backlog
     assert conn.receive_idle()[0].reply == b"angka 1 merupakan ganjil\n"
     replies = [e.reply for e in first + more + rest]
     assert replies == [b"angka %d merupakan %s\n" % (i, b"genap" if i % 2 == 0 else b"ganjil")
@@ -152,3 +153,22 @@ def test_eof_answers_the_backlog_before_the_unterminated_line():
     conn = ServiceConnection(SETTINGS)
     conn.receive_data(b"1\n2\n3\n4", limit=1)
     assert [e.request for e in conn.receive_eof()] == [b"2", b"3", b"4"]
+
+
+@settings(max_examples=150)
+@given(st.lists(lines, max_size=30), st.integers(min_value=1, max_value=5),
+       st.lists(st.integers(min_value=0, max_value=2000), max_size=6))
+def test_answering_in_slices_gives_the_same_replies(request_lines, limit, cuts):
+    settings_ = ServiceSettings(max_line=24)
+    data = b"".join(line + b"\n" for line in request_lines) + b"tail"
+    conn = ServiceConnection(settings_)
+    whole = [e.reply for e in conn.receive_data(data) + conn.receive_eof()]
+    points = sorted({c for c in cuts if c <= len(data)})
+    conn = ServiceConnection(settings_)
+    sliced = []
+    for a, b in zip([0, *points], [*points, len(data)], strict=True):
+        sliced.extend(e.reply for e in conn.receive_data(data[a:b], limit))
+        if conn.backlog:
+            sliced.extend(e.reply for e in conn.answer_backlog(limit))
+    sliced.extend(e.reply for e in conn.receive_eof())
+    assert sliced == whole
