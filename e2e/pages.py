@@ -4,6 +4,7 @@ every test takes (open the page, send a message, find an entry in the log)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -37,6 +38,15 @@ def open_page(page: Page, server: RunningServer, lang: str = "en") -> Page:
     page.goto(server.page_url(lang))
     expect(page.get_by_role("status")).to_contain_text(CONNECTED[lang])
     return page
+
+
+def open_page_behind(page: Page, start: Callable[..., RunningServer], backend: str,
+                     lang: str = "en") -> RunningServer:
+    """Start a server with ``--backend backend`` (``host:port``) and open its page in ``lang``
+    (connected through to that backend); returns the server."""
+    front = start("--backend", backend)
+    open_page(page, front, lang)
+    return front
 
 
 def message_box(page: Page, lang: str = "en") -> Locator:

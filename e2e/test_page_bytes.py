@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.pages import NAMES, open_page, reply, request, send
+from e2e.pages import NAMES, open_page, open_page_behind, reply, request, send
 from e2e.support import TinyTcpServer, lab_sheet_server
+
+
+def open_byte_view_behind(page: Page, start, backend: TinyTcpServer) -> None:
+    """Open the page of a server bridging to ``backend``, with the byte view on."""
+    open_page_behind(page, start, backend.address)
+    page.get_by_role("button", name="Bytes").click()
 
 
 @pytest.mark.parametrize(("lang", "on_wire"), [("en", "bytes on the wire"),
@@ -37,9 +43,7 @@ def test_byte_view_shows_line_endings_hex_and_size(page: Page, server, lang: str
 
 def test_byte_view_shows_a_reply_that_came_without_a_line_ending(page: Page, start) -> None:
     with TinyTcpServer(lab_sheet_server) as lab:
-        front = start("--backend", f"127.0.0.1:{lab.port}")
-        open_page(page, front)
-        page.get_by_role("button", name="Bytes").click()
+        open_byte_view_behind(page, start, lab)
 
         send(page, "12")
 
@@ -87,9 +91,7 @@ def test_byte_view_shows_reply_bytes_that_are_not_utf8_in_hex(page: Page, start)
         conn.sendall("café\n".encode("latin-1"))  # é is one byte, e9: not UTF-8
 
     with TinyTcpServer(latin1_server) as foreign:
-        front = start("--backend", f"127.0.0.1:{foreign.port}")
-        open_page(page, front)
-        page.get_by_role("button", name="Bytes").click()
+        open_byte_view_behind(page, start, foreign)
 
         send(page, "menu")
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.pages import conversation, open_page, reply, send
+from e2e.pages import conversation, open_page_behind, reply, send
 from e2e.support import FLOOD_LINES, TinyTcpServer, flooding_server
 
 DROPPED = {"en": "older entries were dropped; showing the last 1,000",
@@ -17,9 +17,8 @@ DROPPED = {"en": "older entries were dropped; showing the last 1,000",
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_flood_of_replies_is_capped_and_the_page_stays_responsive(page: Page, start,
                                                                   lang: str) -> None:
-    with TinyTcpServer(flooding_server, threaded=True) as flood:
-        front = start("--backend", f"127.0.0.1:{flood.port}")
-        open_page(page, front, lang)
+    with TinyTcpServer(flooding_server) as flood:
+        open_page_behind(page, start, flood.address, lang)
         log = conversation(page, lang)
 
         send(page, "flood", lang)

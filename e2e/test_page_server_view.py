@@ -9,7 +9,7 @@ import socket
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.pages import NAMES, entry, open_page, reply, send, server_view
+from e2e.pages import NAMES, entry, open_page, open_page_behind, reply, send, server_view
 from e2e.support import TinyTcpServer, lab_sheet_server
 
 
@@ -54,8 +54,7 @@ def test_lab_sheet_server_behind_backend_is_heard_in_raw_mode(page: Page, start,
                                                               lang: str) -> None:
     """The lab sheet's server: one request per connection, a reply with no LF, then close."""
     with TinyTcpServer(lab_sheet_server) as lab:
-        front = start("--backend", f"127.0.0.1:{lab.port}")
-        open_page(page, front, lang)
+        open_page_behind(page, start, lab.address, lang)
         expect(page.get_by_role("radio", name=NAMES[lang]["raw"])).to_be_checked()
 
         send(page, "42", lang)

@@ -14,7 +14,7 @@ from e2e.pages import (
     NAMES,
     RECONNECTING,
     entry,
-    open_page,
+    open_page_behind,
     reply,
     request,
     send,
@@ -38,8 +38,7 @@ def test_status_says_connected_with_the_backend_and_a_ping_time(page: Page, serv
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_backend_killed_and_restarted_under_an_open_page(page: Page, start, lang: str) -> None:
     backend = start()
-    front = start("--backend", f"127.0.0.1:{backend.tcp_port}")
-    open_page(page, front, lang)
+    open_page_behind(page, start, f"127.0.0.1:{backend.tcp_port}", lang)
     status = page.get_by_role("status")
     # A server it did not start may not speak JSON: the page starts in Raw mode.
     expect(page.get_by_role("radio", name=NAMES[lang]["raw"])).to_be_checked()

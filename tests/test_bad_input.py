@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.support import connect, read_lines, start_server
+from tests.support import checked_server, open_conn, read_lines, start_server, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -25,32 +25,9 @@ MIB = 1 << 20
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def open_conn(address: tuple[str, int], timeout: float = 5.0, rcvbuf: int | None = None
-              ) -> socket.socket:
-    if rcvbuf is None:
-        sock = connect(address, timeout)
-    else:  # a small receive window must be set before connecting
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        sock.settimeout(timeout)
-        sock.connect(address)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
 def tcp_state(sock: socket.socket) -> int:
     """The kernel's TCP state of ``sock`` (1 established, 7 closed, 8 close-wait, ...)."""
     return struct.unpack("B", sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1))[0]
-
-
-def wait_until(condition, timeout: float, interval: float = 0.02) -> float:
-    """Poll ``condition`` until it holds; returns the time it took (fails after ``timeout``)."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
-    return time.monotonic() - started
 
 
 def read_until_closed(sock: socket.socket, timeout: float) -> bytes:
@@ -349,9 +326,7 @@ def test_client_that_reads_slowly_but_drains_is_not_cut_off():
 # -- a client that sends nothing --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def idle_server():
-    with start_server("--quiet", "--idle-timeout", "1") as srv:
-        yield srv
-        assert "Traceback" not in srv.stderr()
+    yield from checked_server("--quiet", "--idle-timeout", "1")
 
 
 def test_client_that_sends_nothing_is_closed_after_idle_timeout(idle_server):

@@ -1,5 +1,5 @@
 """The WebSocket bridge ``GET /ws``, against the real server and, for backends that behave
-like the lab sheet's own server, tiny TCP servers written here.
+like the lab sheet's own server, tiny TCP servers (``TinyTcpServer`` in tests/support.py).
 
 What is held here: CONTRACT.md "The web app", docs/web-api.md "GET /ws" (plain mode and the
 ``playground.v1`` subprotocol, close codes and reasons, the Origin check, shutdown).
@@ -10,20 +10,30 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import socketserver
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from tests.support import ServerProcess, connect, free_port, read_lines, start_server
+from tests.support import (
+    ServerProcess,
+    TinyTcpServer,
+    connect,
+    free_port,
+    http_get,
+    lab_sheet_handler,
+    lines_of,
+    read_lines,
+    start_server,
+    wait_until,
+)
 from tests.test_events_feed import feed
-from tests.test_web_app import http_get, scrape, value
+from tests.test_web_app import scrape, value
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -66,85 +76,31 @@ def ask(ws: ClientConnection, text: str) -> str:
     return ws.recv(timeout=5)
 
 
-class TinyBackend:
-    """A threaded TCP server on a free port; ``handler(conn)`` runs per connection in its
-    own thread. Records the peer address of every connection it accepted."""
-
-    def __init__(self, handler: Callable[[socket.socket], None], port: int = 0) -> None:
-        backend = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                backend.peers.append(self.client_address)
-                backend.accepted.set()
-                self.request.settimeout(10)
-                try:
-                    handler(self.request)
-                except OSError:
-                    pass
-
-        class Server(socketserver.ThreadingTCPServer):
-            allow_reuse_address = True
-            daemon_threads = True
-
-        self.peers: list[tuple[str, int]] = []
-        self.accepted = threading.Event()
-        self.server = Server(("127.0.0.1", port), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
-        self.thread.start()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> TinyBackend:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def lab_sheet_reply(data: bytes) -> bytes:
-    """The lab sheet's parity server: no LF in its reply."""
-    text = data.decode().strip()
-    try:
-        number = int(text)
-    except ValueError:
-        return b"bukan angka"
-    return f"angka {number} merupakan {'genap' if number % 2 == 0 else 'ganjil'}".encode()
-
-
-def lab_sheet_once(conn: socket.socket) -> None:
-    """Reads one request, answers WITHOUT LF, closes: the lab sheet's server loop body."""
-    data = conn.recv(1024)
-    conn.sendall(lab_sheet_reply(data))
-    conn.close()
-
-
-def read_line(conn: socket.socket, buffer: bytearray) -> bytes | None:
-    while b"\n" not in buffer:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        buffer += chunk
-    line, _, rest = bytes(buffer).partition(b"\n")
-    buffer[:] = rest
-    return line
-
-
 def scripted(replies: dict[bytes, bytes]) -> Callable[[socket.socket], None]:
     """A backend that stays open and answers each request line with ``replies[line]``
     (raw bytes, sent as they are), or ``echo:<line>\\n``."""
     def handle(conn: socket.socket) -> None:
-        buffer = bytearray()
-        while (line := read_line(conn, buffer)) is not None:
+        for line in lines_of(conn):
             conn.sendall(replies.get(line, b"echo:" + line + b"\n"))
+    return handle
+
+
+@contextmanager
+def bridge_to(handler: Callable[[socket.socket], None],
+              *args: str) -> Iterator[tuple[ServerProcess, TinyTcpServer]]:
+    """A :class:`TinyTcpServer` serving ``handler``, and a server started with ``--backend``
+    pointing at it (and ``args``): (the server, the backend)."""
+    with TinyTcpServer(handler) as backend, \
+            start_server("--backend", backend.address, *args) as bridge:
+        yield bridge, backend
+
+
+def ok_until_eof(closed: threading.Event) -> Callable[[socket.socket], None]:
+    """A backend that answers every line with ``ok`` and sets ``closed`` at EOF."""
+    def handle(conn: socket.socket) -> None:
+        for _ in lines_of(conn):
+            conn.sendall(b"ok\n")
+        closed.set()
     return handle
 
 
@@ -286,8 +242,7 @@ def test_backend_unreachable_closes_1013() -> None:
 
 
 def test_lab_sheet_backend_reply_arrives_then_close_1000() -> None:
-    with TinyBackend(lab_sheet_once) as backend, \
-            start_server("--backend", backend.address, tcp=False) as s:
+    with bridge_to(lab_sheet_handler()) as (s, _):
         with ws_connect(s.ws_url) as ws:
             ws.send("42")
             code, reason, messages = expect_close(ws)
@@ -314,8 +269,7 @@ def test_lab_sheet_backend_reply_arrives_then_close_1000() -> None:
 
 def test_backend_reply_without_lf_staying_open_is_flushed_after_pause() -> None:
     handler = scripted({b"one": b"first", b"two": b"\nsecond\n", b"three": b"third"})
-    with TinyBackend(handler) as backend, \
-            start_server("--backend", backend.address, tcp=False) as s:
+    with bridge_to(handler) as (s, _):
         with ws_connect(s.ws_url) as ws:
             started = time.monotonic()
             assert ask(ws, "one") == "first"
@@ -338,8 +292,7 @@ def test_backend_reply_without_lf_staying_open_is_flushed_after_pause() -> None:
 
 def test_backend_reply_endings_and_bytes_are_reported() -> None:
     handler = scripted({b"crlf": b"hello\r\n", b"latin": b"caf\xe9\n", b"two": b"a\nb\n"})
-    with TinyBackend(handler) as backend, \
-            start_server("--backend", backend.address, tcp=False) as s:
+    with bridge_to(handler) as (s, _):
         with ws_connect(s.ws_url) as ws:
             assert ask(ws, "crlf") == "hello"
             assert ask(ws, "latin") == "caf\ufffd"
@@ -360,9 +313,7 @@ def test_backend_reply_endings_and_bytes_are_reported() -> None:
 
 def test_backend_reply_over_websocket_limit_is_refused_not_relayed() -> None:
     handler = scripted({b"huge": b"h" * 20000 + b"\n"})
-    with TinyBackend(handler) as backend, \
-            start_server("--backend", backend.address, "--ws-max-message", "8192",
-                         tcp=False) as s:
+    with bridge_to(handler, "--ws-max-message", "8192") as (s, _):
         with ws_connect(s.ws_url, max_size=1 << 20) as ws:
             reply = ask(ws, "huge")
             assert reply.startswith("ERR line_too_long"), reply[:80]
@@ -372,15 +323,14 @@ def test_backend_reply_over_websocket_limit_is_refused_not_relayed() -> None:
 
 def test_backend_reset_closes_1011() -> None:
     def reset_after_reply(conn: socket.socket) -> None:
-        buffer = bytearray()
-        read_line(conn, buffer)
+        lines = lines_of(conn)
+        next(lines, None)
         conn.sendall(b"ok\n")
-        read_line(conn, buffer)
+        next(lines, None)
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         conn.close()
 
-    with TinyBackend(reset_after_reply) as backend, \
-            start_server("--backend", backend.address, tcp=False) as s:
+    with bridge_to(reset_after_reply) as (s, _):
         with ws_connect(s.ws_url) as ws:
             assert ask(ws, "first") == "ok"
             ws.send("second")
@@ -391,15 +341,7 @@ def test_backend_reset_closes_1011() -> None:
 
 def test_websocket_close_closes_its_backend_connection() -> None:
     closed = threading.Event()
-
-    def until_eof(conn: socket.socket) -> None:
-        buffer = bytearray()
-        while read_line(conn, buffer) is not None:
-            conn.sendall(b"ok\n")
-        closed.set()
-
-    with TinyBackend(until_eof) as backend, \
-            start_server("--backend", backend.address, tcp=False) as s:
+    with bridge_to(ok_until_eof(closed)) as (s, _):
         with ws_connect(s.ws_url) as ws:
             assert ask(ws, "x") == "ok"
         assert closed.wait(5), "the backend connection stayed open after the WebSocket closed"
@@ -407,15 +349,7 @@ def test_websocket_close_closes_its_backend_connection() -> None:
 
 def test_client_vanishing_without_close_frame_closes_its_backend_connection() -> None:
     closed = threading.Event()
-
-    def until_eof(conn: socket.socket) -> None:
-        buffer = bytearray()
-        while read_line(conn, buffer) is not None:
-            conn.sendall(b"ok\n")
-        closed.set()
-
-    with TinyBackend(until_eof) as backend, \
-            start_server("--backend", backend.address, tcp=False) as s:
+    with bridge_to(ok_until_eof(closed)) as (s, _):
         with ws_connect(s.ws_url) as ws:
             assert ask(ws, "x") == "ok"
             ws.socket.shutdown(socket.SHUT_RDWR)  # the browser tab is gone: no close frame
@@ -507,8 +441,7 @@ def test_subprotocol_hello_sent_reply(server: ServerProcess) -> None:
 
 
 def test_subprotocol_hello_names_the_local_address_the_backend_sees() -> None:
-    with TinyBackend(scripted({})) as backend, \
-            start_server("--backend", backend.address, tcp=False) as s:
+    with bridge_to(scripted({})) as (s, backend):
         with ws_connect(s.ws_url, subprotocols=[SUBPROTOCOL]) as ws:
             hello = recv_json(ws)
             assert hello["backend"] == backend.address
@@ -573,7 +506,7 @@ def test_sigterm_closes_websockets_1001_and_exits_0() -> None:
 
 
 def test_sigterm_bridge_only_with_websockets_open_exits_0() -> None:
-    with TinyBackend(scripted({})) as backend:
+    with TinyTcpServer(scripted({})) as backend:
         s = start_server("--backend", backend.address, tcp=False)
         try:
             with ws_connect(s.ws_url) as ws:
@@ -591,10 +524,8 @@ def test_plain_get_on_ws_opens_no_backend_connection() -> None:
         for _ in range(3):
             status, _, _ = http_get(s.http_url + "/ws")  # no Upgrade: a crawler, curl
             assert status == 400
-        deadline = time.monotonic() + 5
-        while value(scrape(s), "playground_tcp_connections") != 0:
-            assert time.monotonic() < deadline, "backend connections left open by plain GET /ws"
-            time.sleep(0.05)
+        wait_until(lambda: value(scrape(s), "playground_tcp_connections") == 0, 5, 0.05,
+                   what="backend connections closed after plain GET /ws")
 
 
 def test_plain_get_on_ws_does_not_hold_an_external_backend() -> None:
@@ -604,8 +535,7 @@ def test_plain_get_on_ws_does_not_hold_an_external_backend() -> None:
         if conn.recv(10) == b"":
             eof.set()
 
-    with TinyBackend(wait_eof) as backend, \
-            start_server("--backend", backend.address, tcp=False) as s:
+    with bridge_to(wait_eof) as (s, backend):
         assert http_get(s.http_url + "/ws")[0] == 400
         if backend.accepted.wait(1):
             assert eof.wait(5), "the lab server is held by a connection nobody will use"

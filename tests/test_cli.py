@@ -11,12 +11,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support import ROOT, connect, free_port, read_lines, start_server
+from tests.support import ROOT, connect, free_port, http_get, read_lines, start_server, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -40,25 +39,6 @@ def assert_one_line_error(result: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def wait_until(condition, timeout: float = 5.0, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
-
-
-def http_get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
 # -- listening lines --------------------------------------------------------------------------
 def test_listening_lines_give_the_real_ports_of_port_0():
     with start_server("--quiet") as srv:
@@ -69,7 +49,7 @@ def test_listening_lines_give_the_real_ports_of_port_0():
         with connect(srv.tcp) as sock:
             sock.sendall(b"parity 42\n")
             assert read_lines(sock, 1) == [b"angka 42 merupakan genap"]
-        status, body = http_get(f"{srv.http_url}/healthz")
+        status, _, body = http_get(f"{srv.http_url}/healthz")
         assert status == 200 and json.loads(body)["ok"] is True
 
 
@@ -289,6 +269,6 @@ def test_backend_prints_no_tcp_listening_line():
         out = srv.stdout()
         assert "tcp listening" not in out
         assert re.search(r"^http listening on http://127\.0\.0\.1:\d+/$", out, re.M), out
-        status, _ = http_get(f"{srv.http_url}/healthz")
+        status, _, _ = http_get(f"{srv.http_url}/healthz")
         assert status == 503  # nobody listens on the backend port
     assert "Traceback" not in srv.stderr()

@@ -7,12 +7,17 @@ import json
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Callable
 
 import pytest
 
-from tests.support import ROOT, free_port, start_server
+from tests.support import (
+    ROOT,
+    TinyTcpServer,
+    checked_server,
+    free_port,
+    lab_sheet_handler,
+    lines_of,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -33,9 +38,7 @@ def assert_one_clear_error_line(result: subprocess.CompletedProcess, port: int) 
 
 @pytest.fixture(scope="module")
 def server():
-    with start_server("--quiet") as srv:
-        yield srv
-        assert "Traceback" not in srv.stderr()
+    yield from checked_server("--quiet")
 
 
 # -- against the service ----------------------------------------------------------------------
@@ -106,62 +109,14 @@ def test_unreachable_server_is_one_clear_line_and_non_zero_exit_interactive():
 
 
 # -- tiny servers of other shapes -------------------------------------------------------------
-class TinyServer:
-    """A threaded TCP server on a free port; ``handle(conn)`` serves one connection."""
-
-    def __init__(self, handle: Callable[[socket.socket], None], max_connections: int = 100):
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.port = self.listener.getsockname()[1]
-        self.handle = handle
-        self.max_connections = max_connections
-        self.requests: list[bytes] = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        for _ in range(self.max_connections):
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-        self.listener.close()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                self.handle(conn)
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-def lab_sheet_handler(server: TinyServer) -> Callable[[socket.socket], None]:
-    """The lab sheet's server, fixed (else branch, space after "angka"): one recv, one reply
-    without LF, close."""
-    def handle(conn: socket.socket) -> None:
-        conn.settimeout(5)
-        data = conn.recv(1024)
-        server.requests.append(data)
-        angka = int(data.decode())
-        if angka % 2 == 0:
-            response = "angka " + str(angka) + " merupakan genap"
-        else:
-            response = "angka " + str(angka) + " merupakan ganjil"
-        conn.sendall(response.encode())
-    return handle
-
-
 @pytest.fixture
 def lab_server():
-    server = TinyServer(lambda conn: None)
-    server.handle = lab_sheet_handler(server)
-    yield server
-    server.close()
+    """The lab sheet's server, fixed (else branch, space after "angka"): one recv, one reply
+    without LF, close; what each connection sent is kept in ``requests``."""
+    requests: list[bytes] = []
+    with TinyTcpServer(lab_sheet_handler(requests=requests), timeout=5) as server:
+        server.requests = requests
+        yield server
 
 
 def test_client_prints_each_reply_of_a_lab_sheet_style_server(lab_server):
@@ -181,33 +136,21 @@ def test_client_once_against_a_lab_sheet_style_server(lab_server):
 
 def test_client_prints_a_reply_without_lf_when_the_server_pauses():
     def handle(conn: socket.socket) -> None:
-        conn.settimeout(5)
-        buffer = b""
-        while True:
-            chunk = conn.recv(1024)
-            if not chunk:
-                return
-            buffer += chunk
-            while b"\n" in buffer:
-                line, _, buffer = buffer.partition(b"\n")
-                conn.sendall(b"got " + line)  # no LF, and the connection stays open
+        for line in lines_of(conn):
+            conn.sendall(b"got " + line)  # no LF, and the connection stays open
 
-    server = TinyServer(handle)
-    try:
+    with TinyTcpServer(handle, timeout=5) as server:
         result = run_client("--port", str(server.port), stdin="one\ntwo\n")
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == ["got one", "got two"]
-    finally:
-        server.close()
 
 
 def test_server_gone_mid_session_is_one_clear_line_and_non_zero_exit():
     def handle(conn: socket.socket) -> None:
-        conn.settimeout(5)
         conn.recv(1024)
         conn.sendall(b"first reply\n")
 
-    server = TinyServer(handle, max_connections=1)  # then it stops listening
+    server = TinyTcpServer(handle, timeout=5, max_connections=1)  # then it stops listening
     result = run_client("--port", str(server.port), stdin="a\nb\nc\n")
     assert result.stdout.splitlines()[:1] == ["first reply"]
     assert_one_clear_error_line(result, server.port)

@@ -6,6 +6,14 @@ from hypothesis import strategies as st
 from server.framing import TOO_LONG, LineFramer
 
 
+def flushed(data: bytes) -> LineFramer:
+    """A framer (limit 10) that has been fed the unterminated ``data`` and flushed it."""
+    framer = LineFramer(10)
+    framer.feed(data)
+    framer.flush()
+    return framer
+
+
 def test_lines_end_at_lf_and_crlf_endings_are_removed():
     framer = LineFramer(100)
     assert framer.feed(b"parity 42\nlength halo\r\n") == [b"parity 42", b"length halo"]
@@ -58,9 +66,7 @@ def test_flush_hands_out_an_unterminated_line_once():
 
 
 def test_a_line_ending_right_after_a_flush_ends_the_flushed_line():
-    framer = LineFramer(10)
-    framer.feed(b"42")
-    framer.flush()
+    framer = flushed(b"42")
     assert framer.feed(b"\n") == []
     assert framer.feed(b"7\n") == [b"7"]
     framer.feed(b"8")
@@ -69,9 +75,7 @@ def test_a_line_ending_right_after_a_flush_ends_the_flushed_line():
 
 
 def test_only_the_first_line_ending_after_a_flush_is_swallowed():
-    framer = LineFramer(10)
-    framer.feed(b"1")
-    framer.flush()
+    framer = flushed(b"1")
     assert framer.feed(b"\n\n") == [b""]
 
 
@@ -108,9 +112,7 @@ def test_every_lf_ends_exactly_one_frame_unless_it_ends_a_discarded_line(data, l
 
 
 def test_a_crlf_split_in_two_after_a_flush_still_ends_the_flushed_line():
-    framer = LineFramer(10)
-    framer.feed(b"42")
-    framer.flush()
+    framer = flushed(b"42")
     assert framer.feed(b"\r") == []
     assert framer.flush() is None  # a lone CR after a flush is not a request
     assert framer.feed(b"\n") == []
@@ -118,8 +120,6 @@ def test_a_crlf_split_in_two_after_a_flush_still_ends_the_flushed_line():
 
 
 def test_a_cr_after_a_flush_followed_by_data_is_data():
-    framer = LineFramer(10)
-    framer.feed(b"42")
-    framer.flush()
+    framer = flushed(b"42")
     assert framer.feed(b"\r") == []
     assert framer.feed(b"x\n") == [b"\rx"]

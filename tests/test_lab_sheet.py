@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import connect, read_lines, start_server
+from tests.support import checked_server, connect, read_lines, start_server
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -74,9 +74,7 @@ def run_lab_client(tmp_path: Path, port: int, typed: str) -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    with start_server() as srv:
-        yield srv
-        assert "Traceback" not in srv.stderr()
+    yield from checked_server()
 
 
 @pytest.mark.parametrize(

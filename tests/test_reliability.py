@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from tests.support import connect, read_lines, start_server
+from tests.support import open_conn, read_lines, start_server, wait_until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -38,25 +38,10 @@ def expected_parity(n: int) -> bytes:
     return f"angka {n} merupakan {'genap' if n % 2 == 0 else 'ganjil'}".encode()
 
 
-def open_conn(address: tuple[str, int], timeout: float = 10.0) -> socket.socket:
-    sock = connect(address, timeout)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
 def server_connections(server) -> int:
     """Open TCP connections as the server itself counts them (GET /healthz)."""
     with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=5) as response:
         return json.loads(response.read())["connections"]
-
-
-def wait_until(condition, timeout: float, interval: float = 0.05) -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
-    return time.monotonic() - started
 
 
 def vm_rss(pid: int) -> int:
@@ -134,7 +119,7 @@ def test_slowloris_and_non_reading_clients_are_cut_off_while_another_is_served_f
         started = time.monotonic()
         slow = []
         for _ in range(slow_count):  # a partial request, then silence
-            sock = open_conn(srv.tcp)
+            sock = open_conn(srv.tcp, timeout=10)
             sock.sendall(b"parity 4")
             slow.append(sock)
         stuck = []
@@ -146,7 +131,7 @@ def test_slowloris_and_non_reading_clients_are_cut_off_while_another_is_served_f
         good = open_conn(srv.tcp, timeout=10)
         # all accepted, and nobody cut off before the limits
         wait_until(lambda: server_connections(srv) == slow_count + stuck_count + 1,
-                   idle_timeout * 0.75)
+                   idle_timeout * 0.75, interval=0.05)
 
         for sock in stuck:
             sock.sendall(stuck_sends)
@@ -165,7 +150,7 @@ def test_slowloris_and_non_reading_clients_are_cut_off_while_another_is_served_f
             assert read_lines(good, 1) == [b"angka 1 merupakan ganjil"]
             return server_connections(srv) == 1
 
-        wait_until(only_good_left, max(idle_timeout, send_timeout) + 4)
+        wait_until(only_good_left, max(idle_timeout, send_timeout) + 4, interval=0.05)
         assert time.monotonic() - started >= min(idle_timeout, send_timeout) * 0.9
         assert time.monotonic() - flood_over <= max(idle_timeout, send_timeout) + 4
 
@@ -220,7 +205,7 @@ def test_100_mib_without_newline_is_line_too_long_with_bounded_memory():
             assert time.monotonic() - began < 60
             assert peak - baseline < 200 * MIB, (baseline, peak)
             # another client is served meanwhile
-            with open_conn(srv.tcp) as other:
+            with open_conn(srv.tcp, timeout=10) as other:
                 other.sendall(b"parity 5\n")
                 assert read_lines(other, 1) == [b"angka 5 merupakan ganjil"]
             sock.sendall(b"\nparity 3\n")  # the LF ends the discarded line
@@ -240,7 +225,7 @@ def test_sigterm_under_load_answers_every_received_request_and_exits_0():
     with start_server("--quiet", "--idle-flush-ms", "60000") as srv:
         pending = []
         for i in range(pending_count):
-            sock = open_conn(srv.tcp)
+            sock = open_conn(srv.tcp, timeout=10)
             sock.sendall(f"parity {i}\nlength {'y' * i}\nparity {i + 1}".encode())
             pending.append(sock)
         for i, sock in enumerate(pending):
@@ -253,7 +238,7 @@ def test_sigterm_under_load_answers_every_received_request_and_exits_0():
 
         def load(index: int) -> None:
             try:
-                with open_conn(srv.tcp) as sock:
+                with open_conn(srv.tcp, timeout=10) as sock:
                     n = 0
                     while True:
                         numbers = range(n, n + batch)

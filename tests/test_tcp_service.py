@@ -14,19 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support import ask, connect, read_lines, start_server
+from tests.support import ask, checked_server, open_conn, read_lines, start_server
 
 pytestmark = pytest.mark.timeout(60)
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def open_conn(address: tuple[str, int], timeout: float = 5.0) -> socket.socket:
-    """A client socket with Nagle off, so each send goes out at once (no accidental pauses)."""
-    sock = connect(address, timeout)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
 def read_until_closed(sock: socket.socket, timeout: float = 5.0) -> bytes:
     sock.settimeout(timeout)
     data = b""
@@ -57,19 +50,24 @@ def assert_no_traceback(server) -> None:
     assert "Traceback" not in err, err
 
 
+def answered_conn(server, request: bytes, reply: bytes) -> socket.socket:
+    """A new connection on which ``request`` got ``reply`` (an unterminated request: through
+    the idle flush; under ``--single``: the connection now holds the turn)."""
+    sock = open_conn(server.tcp)
+    sock.sendall(request)
+    assert read_lines(sock, 1) == [reply]
+    return sock
+
+
 # -- servers ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server():
-    with start_server("--quiet") as srv:
-        yield srv
-        assert_no_traceback(srv)
+    yield from checked_server("--quiet")
 
 
 @pytest.fixture(scope="module")
 def server_en():
-    with start_server("--quiet", "--lang", "en") as srv:
-        yield srv
-        assert_no_traceback(srv)
+    yield from checked_server("--quiet", "--lang", "en")
 
 
 # -- plain request forms ----------------------------------------------------------------------
@@ -336,34 +334,27 @@ def test_unterminated_request_is_answered_after_idle_pause(server):
 
 
 def test_lone_lf_after_an_idle_flushed_request_gives_no_extra_reply(server):
-    with open_conn(server.tcp) as sock:
-        sock.sendall(b"parity 42")
-        assert read_lines(sock, 1) == [b"angka 42 merupakan genap"]
+    with answered_conn(server, b"parity 42", b"angka 42 merupakan genap") as sock:
         sock.sendall(b"\n")  # the late line ending of the request already answered
         sock.sendall(b"parity 3\n")
         assert read_lines(sock, 1) == [b"angka 3 merupakan ganjil"]
 
 
 def test_lone_crlf_after_an_idle_flushed_request_gives_no_extra_reply(server):
-    with open_conn(server.tcp) as sock:
-        sock.sendall(b"length abc")
-        assert read_lines(sock, 1) == [b"jumlah karakter: 3"]
+    with answered_conn(server, b"length abc", b"jumlah karakter: 3") as sock:
         sock.sendall(b"\r\nparity 5\n")
         assert read_lines(sock, 1) == [b"angka 5 merupakan ganjil"]
 
 
 def test_unterminated_cr_is_a_line_ending_for_the_idle_flush(server):
-    with open_conn(server.tcp) as sock:
-        sock.sendall(b"length abc\r")  # the LF is still on its way; CR is not counted
-        assert read_lines(sock, 1) == [b"jumlah karakter: 3"]
+    # the LF is still on its way; CR is not counted
+    with answered_conn(server, b"length abc\r", b"jumlah karakter: 3") as sock:
         sock.sendall(b"\nparity 8\n")
         assert read_lines(sock, 1) == [b"angka 8 merupakan genap"]
 
 
 def test_second_empty_line_after_idle_flush_is_still_err_empty(server):
-    with open_conn(server.tcp) as sock:
-        sock.sendall(b"parity 42")
-        assert read_lines(sock, 1) == [b"angka 42 merupakan genap"]
+    with answered_conn(server, b"parity 42", b"angka 42 merupakan genap") as sock:
         sock.sendall(b"\n\n")  # the first LF ends the flushed line, the second is empty
         assert read_lines(sock, 1)[0].startswith(b"ERR empty")
 
@@ -392,9 +383,7 @@ def test_idle_flush_pause_is_configurable():
 @pytest.fixture(scope="module")
 def slow_flush_server():
     """The idle flush is far away: what answers an unterminated request here is the half-close."""
-    with start_server("--quiet", "--idle-flush-ms", "30000") as srv:
-        yield srv
-        assert_no_traceback(srv)
+    yield from checked_server("--quiet", "--idle-flush-ms", "30000")
 
 
 def test_half_close_answers_the_pending_unterminated_request(slow_flush_server):
@@ -469,15 +458,11 @@ def test_million_digit_number_is_over_the_default_line_limit(server):
 @pytest.fixture(scope="module")
 def single_server():
     """One connection at a time; the served one keeps its turn (turn-idle far away)."""
-    with start_server("--quiet", "--single", "--turn-idle", "60") as srv:
-        yield srv
-        assert_no_traceback(srv)
+    yield from checked_server("--quiet", "--single", "--turn-idle", "60")
 
 
 def test_single_second_connection_waits_until_the_first_closes(single_server):
-    first = open_conn(single_server.tcp)
-    first.sendall(b"parity 1\n")
-    assert read_lines(first, 1) == [b"angka 1 merupakan ganjil"]
+    first = answered_conn(single_server, b"parity 1\n", b"angka 1 merupakan ganjil")
     with open_conn(single_server.tcp) as second:
         second.sendall(b"parity 2\n")
         assert_silent(second, 0.5)
@@ -492,9 +477,7 @@ def test_single_second_connection_waits_until_the_first_closes(single_server):
 
 
 def test_single_waiting_connections_are_served_in_arrival_order(single_server):
-    first = open_conn(single_server.tcp)
-    first.sendall(b"parity 10\n")
-    assert read_lines(first, 1) == [expected_parity(10)]
+    first = answered_conn(single_server, b"parity 10\n", expected_parity(10))
     waiting = []
     for n in (11, 12, 13):
         sock = open_conn(single_server.tcp)
@@ -511,9 +494,7 @@ def test_single_waiting_connections_are_served_in_arrival_order(single_server):
 
 
 def test_single_half_close_of_a_waiting_client_is_answered_in_its_turn(single_server):
-    first = open_conn(single_server.tcp)
-    first.sendall(b"parity 1\n")
-    assert read_lines(first, 1) == [b"angka 1 merupakan ganjil"]
+    first = answered_conn(single_server, b"parity 1\n", b"angka 1 merupakan ganjil")
     with open_conn(single_server.tcp) as second:
         second.sendall(b"parity 22\nparity 23")
         second.shutdown(socket.SHUT_WR)
@@ -525,9 +506,8 @@ def test_single_half_close_of_a_waiting_client_is_answered_in_its_turn(single_se
 
 def test_single_idle_connection_passes_its_turn_after_turn_idle():
     with start_server("--quiet", "--single", "--turn-idle", "0.5") as srv:
-        idle = open_conn(srv.tcp)  # served first, then sends nothing
-        idle.sendall(b"parity 1\n")
-        assert read_lines(idle, 1) == [b"angka 1 merupakan ganjil"]
+        # served first, then sends nothing
+        idle = answered_conn(srv, b"parity 1\n", b"angka 1 merupakan ganjil")
         last_read = time.monotonic()
         with open_conn(srv.tcp) as other:
             other.sendall(b"parity 2\n")
@@ -567,9 +547,7 @@ def test_many_clients_at_once_each_get_their_own_replies_in_order(server):
 
 
 def test_late_crlf_split_across_two_sends_after_idle_flush_gives_no_extra_reply(server):
-    with open_conn(server.tcp) as sock:
-        sock.sendall(b"parity 42")
-        assert read_lines(sock, 1) == [b"angka 42 merupakan genap"]
+    with answered_conn(server, b"parity 42", b"angka 42 merupakan genap") as sock:
         sock.sendall(b"\r")
         sock.sendall(b"\n")
         sock.sendall(b"parity 3\n")
@@ -577,9 +555,7 @@ def test_late_crlf_split_across_two_sends_after_idle_flush_gives_no_extra_reply(
 
 
 def test_late_cr_after_idle_flush_is_not_a_request_of_its_own(server):
-    with open_conn(server.tcp) as sock:
-        sock.sendall(b"parity 42")
-        assert read_lines(sock, 1) == [b"angka 42 merupakan genap"]
+    with answered_conn(server, b"parity 42", b"angka 42 merupakan genap") as sock:
         sock.sendall(b"\r")
         assert_silent(sock, 0.3)
 

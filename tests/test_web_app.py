@@ -9,32 +9,26 @@ from __future__ import annotations
 import json
 import re
 import socket
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect as ws_connect
 
-from tests.support import ROOT, ServerProcess, connect, free_port, read_lines, start_server
+from tests.support import (
+    ROOT,
+    ServerProcess,
+    connect,
+    free_port,
+    http_get,
+    read_lines,
+    start_server,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
 
 # -- helpers ------------------------------------------------------------------------------
-def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
-    """(status, headers, body) of a GET; an error status is returned, not raised."""
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, dict(error.headers), error.read()
-
-
 def raw_http(port: int, target: str) -> tuple[int, bytes]:
     """A GET sent byte for byte (no client-side path normalisation); (status, body)."""
     with connect(("127.0.0.1", port)) as sock:
@@ -45,18 +39,6 @@ def raw_http(port: int, target: str) -> tuple[int, bytes]:
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
-    """Poll ``condition`` until it is truthy; returns its value or fails after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.02)
 
 
 def scrape(server: ServerProcess) -> dict[tuple[str, tuple], float]:
@@ -134,24 +116,25 @@ def test_static_does_not_serve_files_outside_web(server: ServerProcess, target: 
 
 
 # -- /healthz -------------------------------------------------------------------------------
-def test_healthz_ok_with_the_service_up(server: ServerProcess) -> None:
-    status, headers, body = http_get(server.http_url + "/healthz")
-    assert status == 200
+def assert_healthz(server: ServerProcess, status: int, ok: bool, backend: str) -> dict:
+    """``GET /healthz``: its status, a JSON reply with ``ok`` and ``backend``; the reply."""
+    got, headers, body = http_get(server.http_url + "/healthz")
+    assert got == status
     assert headers["Content-Type"].startswith("application/json")
     reply = json.loads(body)
-    assert reply["ok"] is True
-    assert reply["backend"] == f"127.0.0.1:{server.tcp_port}"
+    assert reply["ok"] is ok
+    assert reply["backend"] == backend
+    return reply
+
+
+def test_healthz_ok_with_the_service_up(server: ServerProcess) -> None:
+    assert_healthz(server, 200, True, f"127.0.0.1:{server.tcp_port}")
 
 
 def test_healthz_follows_an_external_backend_down_then_up() -> None:
     port = free_port()
     with start_server("--backend", f"127.0.0.1:{port}", tcp=False) as bridge:
-        status, headers, body = http_get(bridge.http_url + "/healthz")
-        assert status == 503
-        assert headers["Content-Type"].startswith("application/json")
-        reply = json.loads(body)
-        assert reply["ok"] is False
-        assert reply["backend"] == f"127.0.0.1:{port}"
+        reply = assert_healthz(bridge, 503, False, f"127.0.0.1:{port}")
         assert reply.get("error")  # says why
 
         listener = socket.socket()
@@ -272,10 +255,10 @@ def test_metrics_count_requests_over_tcp_and_websocket() -> None:
         assert value(during, name + "_sum") >= 0
 
         # gauges come back down when the clients leave
-        wait_for(lambda: value(scrape(s), "playground_tcp_connections") == 0,
-                 what="tcp gauge back to 0")
-        wait_for(lambda: value(scrape(s), "playground_websocket_sessions") == 0,
-                 what="websocket gauge back to 0")
+        wait_until(lambda: value(scrape(s), "playground_tcp_connections") == 0,
+                   what="tcp gauge back to 0")
+        wait_until(lambda: value(scrape(s), "playground_websocket_sessions") == 0,
+                   what="websocket gauge back to 0")
 
 
 def test_metrics_gauges_follow_many_connections() -> None:
@@ -286,16 +269,16 @@ def test_metrics_gauges_follow_many_connections() -> None:
                 for ws in (ws1, ws2):
                     ws.send("parity 1")
                     assert ws.recv(timeout=5) == "angka 1 merupakan ganjil"
-                wait_for(lambda: value(scrape(s), "playground_tcp_connections") == 5,
-                         what="3 raw + 2 bridge connections")
+                wait_until(lambda: value(scrape(s), "playground_tcp_connections") == 5,
+                           what="3 raw + 2 bridge connections")
                 assert value(scrape(s), "playground_websocket_sessions") == 2
-            wait_for(lambda: value(scrape(s), "playground_websocket_sessions") == 0,
-                     what="sessions closed")
+            wait_until(lambda: value(scrape(s), "playground_websocket_sessions") == 0,
+                       what="sessions closed")
         finally:
             for sock in socks:
                 sock.close()
-        wait_for(lambda: value(scrape(s), "playground_tcp_connections") == 0,
-                 what="all closed")
+        wait_until(lambda: value(scrape(s), "playground_tcp_connections") == 0,
+                   what="all closed")
         assert value(scrape(s), "playground_tcp_connections_accepted_total") == 5
 
 
