@@ -57,7 +57,8 @@ def tool_versions() -> dict[str, str]:
         except (OSError, subprocess.SubprocessError, IndexError):
             return "unavailable"
 
-    versions = {"cc": first_line(["cc", "--version"]), "node": first_line(["node", "--version"])}
+    versions = {"compiler": first_line(["cc", "--version"]),
+                "node": first_line(["node", "--version"])}
     pkg = NODE_DIR / "node_modules" / "ws" / "package.json"
     if pkg.exists():
         import json

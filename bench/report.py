@@ -122,7 +122,9 @@ def write_results(sections: list[Section], command: str, date: str, machine_line
         "Written by `make bench` (`python -m bench`); see bench/README.md for what each "
         "section measures. Each section says the command and date that produced it. "
         "Request rates are medians of the rounds; ratios are medians of per-round ratios, "
-        "each round running every server side by side.",
+        "each round running every server back to back, taken over the rounds in which "
+        "both runs were quiet (other processes under 0.3 cores) when there are at least 3 "
+        "such rounds, else over all rounds (the targets say which).",
         "",
         f"Last run: `{command}`, {date}.",
         "",
@@ -131,4 +133,4 @@ def write_results(sections: list[Section], command: str, date: str, machine_line
     for key in SECTION_ORDER + tuple(k for k in blocks if k not in SECTION_ORDER):
         if key in blocks:
             body.append(f"<!-- section:{key} -->\n{blocks[key].strip()}\n<!-- /section:{key} -->\n")
-    RESULTS.write_text("\n".join(head) + "\n".join(body), "utf-8")
+    RESULTS.write_text("\n".join(head) + "\n" + "\n".join(body), "utf-8")

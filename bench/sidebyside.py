@@ -21,6 +21,8 @@ from bench.procs import (
 )
 from bench.report import fmt_int, fmt_ratio, fmt_us, median
 
+BUSY_LIMIT = 0.3  # cores other processes may keep busy during a run we call quiet
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -48,10 +50,34 @@ class Outcome:
         loads = [s.other_load for d in self.samples.values() for s in d.values()]
         return (median(loads), max(loads)) if loads else (float("nan"), float("nan"))
 
+    def pairs(self, shape: str, a: str, b: str) -> list[tuple[Sample, Sample]]:
+        """The rounds in which both ran: only those in which both runs were quiet (other
+        processes under BUSY_LIMIT cores) when there are at least 3 such, else all."""
+        ra, rb = self.rounds(shape, a), self.rounds(shape, b)
+        both = [(ra[r], rb[r]) for r in sorted(ra) if r in rb]
+        quiet = [(x, y) for x, y in both
+                 if x.other_load <= BUSY_LIMIT and y.other_load <= BUSY_LIMIT]
+        return quiet if len(quiet) >= 3 else both
+
+    def _ratio(self, shape: str, a: str, b: str, key) -> float:
+        return median([key(x) / key(y) for x, y in self.pairs(shape, a, b) if key(y) > 0])
+
+    def ratio(self, shape: str, a: str, b: str) -> float:
+        """Median over rounds of a's req/s over b's."""
+        return self._ratio(shape, a, b, lambda s: s.rps)
+
+    def p99_ratio(self, shape: str, a: str, b: str) -> float:
+        return self._ratio(shape, a, b, lambda s: s.p99_us)
+
     def cpu_ratio(self, shape: str, a: str, b: str) -> float:
         """How much less CPU per request ``a`` needs than ``b`` (b's µs / a's µs)."""
-        ra, rb = self.rounds(shape, a), self.rounds(shape, b)
-        return median([rb[r].cpu_us / ra[r].cpu_us for r in ra if r in rb and ra[r].cpu_us > 0])
+        return median([y.cpu_us / x.cpu_us for x, y in self.pairs(shape, a, b)
+                       if x.cpu_us > 0])
+
+    def ratio_basis(self, shape: str, a: str, b: str) -> str:
+        pairs = self.pairs(shape, a, b)
+        quiet = all(x.other_load <= BUSY_LIMIT and y.other_load <= BUSY_LIMIT for x, y in pairs)
+        return f"{len(pairs)} {'quiet ' if quiet else ''}rounds"
 
     def rounds(self, shape: str, name: str) -> dict[int, Sample]:
         return self.samples.get((shape, name), {})
@@ -59,16 +85,8 @@ class Outcome:
     def rps(self, shape: str, name: str) -> float:
         return median([s.rps for s in self.rounds(shape, name).values()])
 
-    def ratio(self, shape: str, a: str, b: str) -> float:
-        ra, rb = self.rounds(shape, a), self.rounds(shape, b)
-        return median([ra[r].rps / rb[r].rps for r in ra if r in rb and rb[r].rps > 0])
-
     def p99(self, shape: str, name: str) -> float:
         return median([s.p99_us for s in self.rounds(shape, name).values()])
-
-    def p99_ratio(self, shape: str, a: str, b: str) -> float:
-        ra, rb = self.rounds(shape, a), self.rounds(shape, b)
-        return median([ra[r].p99_us / rb[r].p99_us for r in ra if r in rb and rb[r].p99_us > 0])
 
 
 def _measure(c: Contender, shape: Shape, warmup: float, duration: float) -> Sample:
@@ -121,7 +139,7 @@ def _revive(c: Contender, label: str) -> str | None:
 
 
 def run(contenders: list[Contender], shapes: list[Shape], rounds: int, warmup: float,
-        duration: float, tag: str, pause: float = 0.3, busy_limit: float = 0.3,
+        duration: float, tag: str, pause: float = 0.3, busy_limit: float = BUSY_LIMIT,
         quiet_budget: float = 45.0) -> Outcome:
     """Every contender at every shape, ``rounds`` times. A run during which other processes
     kept more than ``busy_limit`` of a core busy is done again, once, after waiting (within
