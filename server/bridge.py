@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 SUBPROTOCOL = "playground.v1"
 CONNECT_TIMEOUT = 5.0
 READ_CHUNK = 65536
+BACKEND_HIGH_WATER = 64 * 1024  # past this, wait for the backend to read before going on
+WS_HIGH_WATER = 256 * 1024  # past this, the browser is slow: stop reading the backend
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 registry: "Try Again Later" (backend unreachable)
 
 
@@ -90,6 +92,22 @@ def _json_id_and_lang(body: str) -> tuple[object, str | None]:
     return value.get("id", NO_ID), lang if lang in ("en", "id") else None
 
 
+def text_frames(payloads: list[bytes]) -> bytes:
+    """Server-to-client WebSocket text frames (RFC 6455 5.2: FIN, opcode 1, unmasked) for
+    UTF-8 payloads, concatenated."""
+    out = bytearray()
+    for payload in payloads:
+        size = len(payload)
+        if size < 126:
+            out += bytes((0x81, size))
+        elif size < 65536:
+            out += bytes((0x81, 126)) + size.to_bytes(2, "big")
+        else:
+            out += bytes((0x81, 127)) + size.to_bytes(8, "big")
+        out += payload
+    return bytes(out)
+
+
 def reply_end(line: bytes, how: str) -> tuple[bytes, str, bytes]:
     """Split a framed reply (CR kept) into (text, end kind, exact wire bytes)."""
     if how == "lf":
@@ -104,7 +122,7 @@ class BridgeSession:
 
     def __init__(self, bridge: Bridge, ws: web.WebSocketResponse, session_id: int,
                  label: str | None, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+                 writer: asyncio.StreamWriter, transport: asyncio.Transport | None) -> None:
         self.bridge = bridge
         self.ws = ws
         self.id = session_id
@@ -116,6 +134,10 @@ class BridgeSession:
         # Rejections wait behind replies still owed, so replies stay in order.
         self.held_rejections: list[tuple[int, Rejection]] = []
         self.last_request = ""
+        self.pending_lines: list[bytes] = []
+        # Plain mode without compression writes batches of frames itself (see _relay_batch).
+        self.raw_transport = (transport if not self.enveloped and not ws.compress
+                              else None)
 
     # -- browser -> backend ---------------------------------------------------------------
     async def forward(self) -> None:
@@ -135,13 +157,27 @@ class BridgeSession:
             if isinstance(outcome, Rejection):
                 await self._reject(outcome)
                 continue
-            self.writer.write(outcome)
+            self._queue_line(outcome)
             self.outstanding += 1
             self.last_request = text
             if self.enveloped:
                 await self._send_json({"type": "sent", "wire": outcome.decode("utf-8", "replace"),
                                        "bytes": len(outcome)})
-            await self.writer.drain()
+            if self.writer.transport.get_write_buffer_size() > BACKEND_HIGH_WATER:
+                self._flush_lines()
+                await self.writer.drain()
+
+    def _queue_line(self, line: bytes) -> None:
+        """Lines from messages that arrived together go to the backend in one write, at the
+        end of this turn of the event loop (one system call, not one per message)."""
+        self.pending_lines.append(line)
+        if len(self.pending_lines) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_lines)
+
+    def _flush_lines(self) -> None:
+        if self.pending_lines and not self.writer.is_closing():
+            self.writer.write(b"".join(self.pending_lines))
+        self.pending_lines.clear()
 
     async def _envelope_command(self, text: str) -> str | None:
         """The page's JSON commands: ``send`` gives the text to send; ``ping`` is answered."""
@@ -196,8 +232,29 @@ class BridgeSession:
                 if self.enveloped:
                     await self._send_json({"type": "backend_eof"})
                 return WSCloseCode.OK, "backend closed the connection"
-            for line in framer.feed(data):
-                await self._relay(line, "lf")
+            lines = framer.feed(data)
+            if len(lines) > 1 and self._can_batch(lines):
+                await self._relay_batch(lines)
+            else:
+                for line in lines:
+                    await self._relay(line, "lf")
+
+    def _can_batch(self, lines: list[bytes | None]) -> bool:
+        """Plain replies with nothing to interleave can go out as one write of frames."""
+        return (self.raw_transport is not None and not self.held_rejections
+                and not (self.bridge.external and self.bridge.hub.active)
+                and TOO_LONG not in lines)
+
+    async def _relay_batch(self, lines: list[bytes]) -> None:
+        """Every reply line of one backend read, as text frames in one write: one system
+        call where aiohttp's ``send_str`` would make one per message."""
+        transport = self.raw_transport
+        payloads = [(line[:-1] if line.endswith(b"\r") else line).decode("utf-8", "replace")
+                    .encode() for line in lines]
+        transport.write(text_frames(payloads))
+        self.outstanding = max(0, self.outstanding - len(lines))
+        while transport.get_write_buffer_size() > WS_HIGH_WATER and not transport.is_closing():
+            await asyncio.sleep(0.005)  # a slow browser: stop reading the backend meanwhile
 
     async def _relay(self, line: bytes | None, how: str) -> None:
         if line is None and how != "lf":
@@ -309,7 +366,7 @@ class Bridge:
         except BaseException:
             writer.close()
             raise
-        session = BridgeSession(self, ws, session_id, label, reader, writer)
+        session = BridgeSession(self, ws, session_id, label, reader, writer, request.transport)
         self.sessions[ws] = session
         self.stats.ws_open += 1
         self.stats.ws_total += 1

@@ -62,3 +62,11 @@ def test_reply_end_keeps_the_exact_wire_bytes():
 ])
 def test_origin_check(origin, host, allowed, ok):
     assert origin_allowed(origin, host, allowed) is ok
+
+
+def test_text_frames_are_rfc6455_server_frames():
+    from server.bridge import text_frames
+    assert text_frames([b"ok"]) == b"\x81\x02ok"
+    assert text_frames([b"a", b""]) == b"\x81\x01a\x81\x00"
+    assert text_frames([b"x" * 126])[:4] == b"\x81\x7e\x00\x7e"
+    assert text_frames([b"x" * 65536])[:10] == b"\x81\x7f" + (65536).to_bytes(8, "big")
