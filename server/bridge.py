@@ -233,7 +233,7 @@ class BridgeSession:
                     await self._send_json({"type": "backend_eof"})
                 return WSCloseCode.OK, "backend closed the connection"
             lines = framer.feed(data)
-            if len(lines) > 1 and self._can_batch(lines):
+            if lines and self._can_batch(lines):
                 await self._relay_batch(lines)
             else:
                 for line in lines:

@@ -50,6 +50,15 @@ class LineFramer:
     def has_partial(self) -> bool:
         return self._held > 0
 
+    def single_line(self, data: bytes) -> bytes | None:
+        """Fast path for the most common read, exactly one complete line and nothing held:
+        the line (ending removed), or None when the general :meth:`feed` is needed."""
+        if (not data or self._held or self._discarding or self._after_flush
+                or data.find(b"\n") != len(data) - 1):
+            return None
+        line = data[:-2] if data.endswith(b"\r\n") and not self.keep_cr else data[:-1]
+        return line if len(line) <= self.max_line else None
+
     def feed(self, data: bytes) -> list[bytes | None]:
         """Take the next bytes; return each completed line (without its ending) in order,
         with :data:`TOO_LONG` in place of a line over the limit."""

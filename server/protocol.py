@@ -133,6 +133,9 @@ class ServiceConnection:
             self._unread = self._unread[self._unread_pos:] + data
             self._unread_pos = 0
             return self.answer_backlog(limit)
+        line = self.framer.single_line(data)
+        if line is not None:
+            return [self._answer(line)]
         if limit and data.count(b"\n") > limit:
             self._unread = data
             self._unread_pos = 0

@@ -1,5 +1,6 @@
 """Line framing: LF and CRLF, the line limit, the idle flush, end of input."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -123,3 +124,21 @@ def test_a_cr_after_a_flush_followed_by_data_is_data():
     framer = flushed(b"42")
     assert framer.feed(b"\r") == []
     assert framer.feed(b"x\n") == [b"\rx"]
+
+
+@pytest.mark.parametrize(("data", "line"), [
+    (b"parity 42\n", b"parity 42"), (b"a\r\n", b"a"), (b"\n", b""), (b"", None),
+    (b"a\nb\n", None), (b"abc", None), (b"1234567890\n", None), (b"a\rb\n", b"a\rb"),
+    (b"123456789\r\n", b"123456789"),
+])
+def test_single_line_fast_path_agrees_with_feed(data, line):
+    framer = LineFramer(9)
+    assert framer.single_line(data) == line
+    if line is not None:
+        assert LineFramer(9).feed(data) == [line]
+
+
+def test_single_line_fast_path_steps_aside_while_a_line_is_held():
+    framer = LineFramer(10)
+    framer.feed(b"par")
+    assert framer.single_line(b"ity 4\n") is None
