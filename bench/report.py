@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -49,6 +50,20 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+def project_version() -> str:
+    """The commit of the project being measured, and whether server/ had local changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "server"], cwd=ROOT,
+                               text=True, capture_output=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown commit"
+    if not head:
+        return "unknown commit"
+    return f"commit {head}" + (" with uncommitted changes in server/" if dirty else "")
+
+
 @dataclass
 class Target:
     name: str
@@ -65,11 +80,13 @@ class Section:
     key: str
     title: str
     body: str = ""
+    version: str = field(default_factory=project_version)  # the project measured
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def markdown(self, command: str, date: str) -> str:
-        parts = [f"## {self.title}", "", f"Run: `{command}`, {date}.", "", self.body.strip(), ""]
+        parts = [f"## {self.title}", "", f"Run: `{command}`, {date}; project at {self.version}.",
+                 "", self.body.strip(), ""]
         if self.targets:
             parts += ["Targets:", "", table(
                 ["target", "measured", "verdict"],

@@ -75,7 +75,9 @@ def run(cfg) -> Section:
     headers = [h.format(base=UVLOOP) for h in sidebyside.HEADERS]
     section.body = "\n".join([
         f"{cfg.rounds} rounds × {cfg.duration:g} s per server and shape (after {cfg.warmup:g} s "
-        "warm-up), load from bench/c/loadgen.c, every reply line checked. Shape C×D: C "
+        "warm-up), load from bench/c/loadgen.c, every reply line checked. `project` is "
+        "`python -m server` with its defaults (one process, `--workers 1`, request log on, "
+        "stdout to a file). Shape C×D: C "
         "connections, D requests in flight on each (1 = lockstep). Request mix: `parity N`, "
         "`length TEXT`, bare `N`, bare `TEXT` in turn. The reference servers answer with the "
         "project's own sans-I/O code (`server.protocol`), so the comparison is of I/O layers; "
