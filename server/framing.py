@@ -25,7 +25,7 @@ TOO_LONG: Final = None
 class LineFramer:
     """Splits a byte stream into lines; see the module docstring for the rules."""
 
-    __slots__ = ("max_line", "keep_cr", "_parts", "_held", "_discarding", "_after_flush")
+    __slots__ = ("max_line", "keep_cr", "_parts", "held", "_discarding", "_after_flush")
 
     def __init__(self, max_line: int, keep_cr: bool = False) -> None:
         self.max_line = max_line
@@ -34,7 +34,7 @@ class LineFramer:
         # The unterminated line so far, as the chunks it came in (joined once, when its LF
         # comes: a long line arriving in small reads costs linear time, not quadratic).
         self._parts: list[bytes] = []
-        self._held = 0
+        self.held = 0  # bytes of that line so far
         # True while skipping the rest of an over-long line, up to its LF.
         self._discarding = False
         # True right after flush() handed out an unterminated line: a line ending that
@@ -44,16 +44,16 @@ class LineFramer:
     @property
     def pending(self) -> int:
         """Bytes held for a line not yet complete (0 when nothing is waiting)."""
-        return self._held
+        return self.held
 
     @property
     def has_partial(self) -> bool:
-        return self._held > 0
+        return self.held > 0
 
     def single_line(self, data: bytes) -> bytes | None:
         """Fast path for the most common read, exactly one complete line and nothing held:
         the line (ending removed), or None when the general :meth:`feed` is needed."""
-        if (not data or self._held or self._discarding or self._after_flush
+        if (not data or self.held or self._discarding or self._after_flush
                 or data.find(b"\n") != len(data) - 1):
             return None
         line = data[:-2] if data.endswith(b"\r\n") and not self.keep_cr else data[:-1]
@@ -85,14 +85,14 @@ class LineFramer:
         if b"\n" not in data:
             # No line ends here: hold the bytes, unless that passes the limit. One CR more
             # than the limit is allowed: it may be the CR of a CRLF still on its way.
-            held = self._held + len(data)
+            held = self.held + len(data)
             if held > limit + 1 or (held == limit + 1 and not data.endswith(b"\r")):
                 self._drop_partial()
                 self._discarding = True
                 return [TOO_LONG]
             if data:
                 self._parts.append(data)
-                self._held = held
+                self.held = held
             return []
         if self._parts:
             self._parts.append(data)
@@ -114,14 +114,14 @@ class LineFramer:
 
     def _drop_partial(self) -> None:
         self._parts = []
-        self._held = 0
+        self.held = 0
 
     def flush(self) -> bytes | None:
         """Hand out the unterminated line, if any (idle pause or end of input).
 
         Returns ``None`` when nothing is waiting (distinct from an empty line, which only a
         LF can make)."""
-        if not self._held:
+        if not self.held:
             return None
         line = b"".join(self._parts)
         self._drop_partial()

@@ -109,23 +109,19 @@ class ServiceConnection:
     reading. The backlog is the read's own bytes (no copy, no line objects): a client that
     floods and never reads costs its read buffer, not a list of thousands of lines."""
 
-    __slots__ = ("settings", "framer", "_unread", "_unread_pos")
+    __slots__ = ("settings", "framer", "backlog", "_unread", "_unread_pos")
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.framer = LineFramer(settings.max_line)
         self._unread: bytes | None = None
         self._unread_pos = 0
+        self.backlog = False  # lines of an earlier read are still to be answered
 
     @property
     def has_partial(self) -> bool:
         """An unterminated request is waiting (the I/O layer arms the idle flush)."""
         return self.framer.has_partial
-
-    @property
-    def backlog(self) -> bool:
-        """Lines of an earlier read are still to be answered."""
-        return self._unread is not None
 
     def receive_data(self, data: bytes, limit: int = 0) -> list[Exchange]:
         """Frame ``data`` and answer its lines, at most ``limit`` of them (0: all)."""
@@ -139,6 +135,7 @@ class ServiceConnection:
         if limit and data.count(b"\n") > limit:
             self._unread = data
             self._unread_pos = 0
+            self.backlog = True
             return self.answer_backlog(limit)
         return [self._answer(line) for line in self.framer.feed(data)]
 
@@ -159,6 +156,7 @@ class ServiceConnection:
                 cut = end
         if cut >= len(data):
             self._unread = None
+            self.backlog = False
         else:
             self._unread_pos = cut
         return [self._answer(line) for line in self.framer.feed(data[start:cut])]

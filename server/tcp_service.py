@@ -65,6 +65,11 @@ class ServiceProtocol(asyncio.Protocol):
         self.service = service
         self.id = conn_id
         self.core = ServiceConnection(service.options.settings)
+        # Shared objects the hot path uses, looked up once.
+        self.stats = service.stats
+        self.hub = service.hub
+        self.request_log = service.request_log
+        self.single = service.turns is not None
         self.transport: asyncio.Transport | None = None
         self.peer: tuple = ("?", 0)
         self.label: str | None = None
@@ -128,19 +133,20 @@ class ServiceProtocol(asyncio.Protocol):
             return
         self.active = True
         started = perf_counter()
-        exchanges = self.core.receive_data(data, SLICE)
+        core = self.core
+        exchanges = core.receive_data(data, SLICE)
         if exchanges:
             self._send(exchanges, started, len(data))
         else:
-            self.service.stats.bytes_in += len(data)
-        if self.core.backlog:
+            self.stats.bytes_in += len(data)
+        if core.backlog:
             self._hold_backlog()
-        elif self.core.has_partial:
+        elif core.framer.held:
             self._arm_idle_flush()
         elif self.flush_timer is not None:
             self.flush_timer.cancel()
             self.flush_timer = None
-        if self.service.turns is not None:
+        if self.single:
             self.last_read = self.service.loop.time()
             self._arm_turn_check()
 
@@ -194,18 +200,17 @@ class ServiceProtocol(asyncio.Protocol):
         else:
             out = b"".join([e.reply for e in exchanges])
         self.transport.write(out)
-        service = self.service
-        stats = service.stats
+        stats = self.stats
         stats.bytes_in += received
         stats.bytes_out += len(out)
         counts = stats.requests
         for e in exchanges:
-            counts[(e.handler, e.outcome)] += 1
+            counts[e.handler, e.outcome] += 1
         elapsed = perf_counter() - started
         stats.observe_latency(elapsed, len(exchanges))
-        if service.request_log:
-            service.request_log.requests(exchanges, self.peer, self.id, elapsed)
-        if service.hub.active:
+        if self.request_log is not None:
+            self.request_log.requests(exchanges, self.peer, self.id, elapsed)
+        if self.hub.viewers:
             self._publish_requests(exchanges)
 
     def _publish_requests(self, exchanges: list[Exchange]) -> None:
