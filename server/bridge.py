@@ -4,11 +4,12 @@ Browser text messages become request lines; backend reply lines become text mess
 rules that decide what is sent and what is refused are sans-I/O (:func:`message_to_line`);
 this module only pumps bytes, with flow control both ways:
 
-* browser -> backend: a message is written and ``drain()`` awaited before the next is read,
-  so a slow backend stops the bridge reading the WebSocket (aiohttp then stops reading the
-  socket), never an unbounded buffer;
-* backend -> browser: a reply is sent and awaited before the backend is read again; the
-  stream reader's own limit then stops reading the backend socket.
+* browser -> backend: lines of messages that arrived together are written at once; while
+  the backend's transport is over its high-water mark the bridge stops reading the
+  WebSocket (aiohttp then stops reading the socket), never an unbounded buffer;
+* backend -> browser: replies are written as they are framed; while the browser's
+  transport is over :data:`WS_HIGH_WATER`, or the queue of replies waiting for aiohttp is
+  long, the bridge stops reading the backend.
 
 A backend that answers without LF is still heard: the same :class:`LineFramer` as the
 service's, with the idle flush after a pause and a final flush at close.
@@ -20,7 +21,9 @@ import asyncio
 import json
 import logging
 import socket
+from collections import deque
 from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -34,8 +37,6 @@ log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "playground.v1"
 CONNECT_TIMEOUT = 5.0
-READ_CHUNK = 65536
-BACKEND_HIGH_WATER = 64 * 1024  # past this, wait for the backend to read before going on
 WS_HIGH_WATER = 256 * 1024  # past this, the browser is slow: stop reading the backend
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 registry: "Try Again Later" (backend unreachable)
 
@@ -117,27 +118,125 @@ def reply_end(line: bytes, how: str) -> tuple[bytes, str, bytes]:
     return line, how, line
 
 
+class BackendConnection(asyncio.Protocol):
+    """The bridge's TCP connection to the backend: reply bytes in, framed into lines with
+    the service's own :class:`LineFramer` (CR kept, to show the exact bytes), handed to the
+    session as they come. No task sits between the socket and the browser: a reply is
+    written to the WebSocket from ``data_received`` when nothing needs to wait."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.framer = LineFramer(config.ws_message_limit, keep_cr=True)
+        self.transport: asyncio.Transport | None = None
+        self.session: BridgeSession | None = None
+        self.early: list[bytes] = []  # bytes that came before the session was attached
+        self.finished: tuple[int, str] | None = None
+        self.idle_timer: asyncio.TimerHandle | None = None
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def attach(self, session: BridgeSession) -> None:
+        self.session = session
+        early, self.early = self.early, []
+        for data in early:
+            self.data_received(data)
+        if self.finished:
+            self._deliver_end()
+
+    def data_received(self, data: bytes) -> None:
+        if self.session is None:
+            self.early.append(data)
+            return
+        lines = self.framer.feed(data)
+        if lines:
+            self.session.reply_lines(lines, "lf")
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+        if self.framer.held:
+            self.idle_timer = asyncio.get_running_loop().call_later(
+                self.config.idle_flush, self._idle_flush)
+
+    def _idle_flush(self) -> None:
+        self.idle_timer = None
+        line = self.framer.flush()
+        if line is not None and self.session is not None:
+            self.session.reply_lines([line], "idle")
+
+    def eof_received(self) -> bool:
+        self._finish(WSCloseCode.OK, "backend closed the connection")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.writable.set()
+        if exc is None:
+            self._finish(WSCloseCode.OK, "backend closed the connection")
+        else:
+            self._finish(WSCloseCode.INTERNAL_ERROR, f"backend connection lost: {_reason(exc)}")
+
+    def _finish(self, code: int, reason: str) -> None:
+        """The backend is gone: deliver what it said without LF, then the close."""
+        if self.finished:
+            return
+        self.finished = (code, reason)
+        if self.session is not None:
+            self._deliver_end()
+
+    def _deliver_end(self) -> None:
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+        line = self.framer.flush()
+        if line is not None:
+            self.session.reply_lines([line], "close")
+        self.session.backend_closed(*self.finished)
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
 class BridgeSession:
-    """One WebSocket and its backend connection."""
+    """One WebSocket and its backend connection.
+
+    Replies take the fast path (text frames written straight to the WebSocket's transport,
+    see :func:`text_frames`) in plain mode without compression when nothing has to be
+    interleaved; otherwise they queue for :meth:`relay`, a task that sends them with
+    aiohttp (JSON envelopes for the page, rejections held for their turn, server-view
+    events), in order."""
 
     def __init__(self, bridge: Bridge, ws: web.WebSocketResponse, session_id: int,
-                 label: str | None, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter, transport: asyncio.Transport | None) -> None:
+                 label: str | None, backend: BackendConnection,
+                 transport: asyncio.Transport | None) -> None:
         self.bridge = bridge
         self.ws = ws
         self.id = session_id
         self.label = label
-        self.reader = reader
-        self.writer = writer
+        self.backend = backend
         self.enveloped = ws.ws_protocol == SUBPROTOCOL
         self.outstanding = 0  # request lines sent whose reply has not come back yet
         # Rejections wait behind replies still owed, so replies stay in order.
         self.held_rejections: list[tuple[int, Rejection]] = []
         self.last_request = ""
         self.pending_lines: list[bytes] = []
-        # Plain mode without compression writes batches of frames itself (see _relay_batch).
         self.raw_transport = (transport if not self.enveloped and not ws.compress
                               else None)
+        self.queue: deque[tuple] = deque()  # (lines, how) or ("close", code, reason)
+        self.queue_ready = asyncio.Event()
+        self.backend_paused = False
 
     # -- browser -> backend ---------------------------------------------------------------
     async def forward(self) -> None:
@@ -163,9 +262,9 @@ class BridgeSession:
             if self.enveloped:
                 await self._send_json({"type": "sent", "wire": outcome.decode("utf-8", "replace"),
                                        "bytes": len(outcome)})
-            if self.writer.transport.get_write_buffer_size() > BACKEND_HIGH_WATER:
+            if not self.backend.writable.is_set():  # a slow backend: stop reading the browser
                 self._flush_lines()
-                await self.writer.drain()
+                await self.backend.writable.wait()
 
     def _queue_line(self, line: bytes) -> None:
         """Lines from messages that arrived together go to the backend in one write, at the
@@ -175,8 +274,8 @@ class BridgeSession:
             asyncio.get_running_loop().call_soon(self._flush_lines)
 
     def _flush_lines(self) -> None:
-        if self.pending_lines and not self.writer.is_closing():
-            self.writer.write(b"".join(self.pending_lines))
+        if self.pending_lines:
+            self.backend.write(b"".join(self.pending_lines))
         self.pending_lines.clear()
 
     async def _envelope_command(self, text: str) -> str | None:
@@ -208,44 +307,27 @@ class BridgeSession:
         else:
             await self.ws.send_str(rejection.reply)
 
-    # -- backend -> browser ---------------------------------------------------------------
-    async def pump_replies(self) -> tuple[int, str]:
-        """Relay reply lines until the backend closes; returns the WebSocket close code and
-        reason to use."""
-        config = self.bridge.config
-        framer = LineFramer(config.ws_message_limit, keep_cr=True)
-        reader = self.reader
-        while True:
-            try:
-                if framer.has_partial:
-                    data = await asyncio.wait_for(reader.read(READ_CHUNK), config.idle_flush)
-                else:
-                    data = await reader.read(READ_CHUNK)
-            except TimeoutError:
-                await self._relay(framer.flush(), "idle")
-                continue
-            except OSError as exc:
-                await self._relay(framer.flush(), "close")
-                return WSCloseCode.INTERNAL_ERROR, f"backend connection lost: {_reason(exc)}"
-            if not data:
-                await self._relay(framer.flush(), "close")
-                if self.enveloped:
-                    await self._send_json({"type": "backend_eof"})
-                return WSCloseCode.OK, "backend closed the connection"
-            lines = framer.feed(data)
-            if lines and self._can_batch(lines):
-                await self._relay_batch(lines)
-            else:
-                for line in lines:
-                    await self._relay(line, "lf")
+    # -- backend -> browser (called from BackendConnection) -------------------------------
+    def reply_lines(self, lines: list[bytes | None], how: str) -> None:
+        if not self.queue and self._can_write_now(lines):
+            self._write_frames(lines)
+            return
+        self.queue.append((lines, how))
+        self.queue_ready.set()
+        if len(self.queue) > 64:
+            self._pause_backend()
 
-    def _can_batch(self, lines: list[bytes | None]) -> bool:
+    def backend_closed(self, code: int, reason: str) -> None:
+        self.queue.append(("close", code, reason))
+        self.queue_ready.set()
+
+    def _can_write_now(self, lines: list[bytes | None]) -> bool:
         """Plain replies with nothing to interleave can go out as one write of frames."""
         return (self.raw_transport is not None and not self.held_rejections
-                and not (self.bridge.external and self.bridge.hub.active)
-                and TOO_LONG not in lines)
+                and not (self.bridge.external and self.bridge.hub.viewers)
+                and TOO_LONG not in lines and not self.raw_transport.is_closing())
 
-    async def _relay_batch(self, lines: list[bytes]) -> None:
+    def _write_frames(self, lines: list[bytes]) -> None:
         """Every reply line of one backend read, as text frames in one write: one system
         call where aiohttp's ``send_str`` would make one per message."""
         transport = self.raw_transport
@@ -253,12 +335,43 @@ class BridgeSession:
                     .encode() for line in lines]
         transport.write(text_frames(payloads))
         self.outstanding = max(0, self.outstanding - len(lines))
-        while transport.get_write_buffer_size() > WS_HIGH_WATER and not transport.is_closing():
-            await asyncio.sleep(0.005)  # a slow browser: stop reading the backend meanwhile
+        if transport.get_write_buffer_size() > WS_HIGH_WATER:
+            self._pause_backend()
+
+    def _pause_backend(self) -> None:
+        """A slow browser (or a long queue): stop reading the backend until it catches up."""
+        if not self.backend_paused and self.backend.transport is not None:
+            self.backend_paused = True
+            self.backend.transport.pause_reading()
+            asyncio.get_running_loop().call_later(0.005, self._maybe_resume_backend)
+
+    def _maybe_resume_backend(self) -> None:
+        transport = self.raw_transport
+        behind = transport is not None and transport.get_write_buffer_size() > WS_HIGH_WATER // 2
+        if (behind or len(self.queue) > 16) and not self.ws.closed:
+            asyncio.get_running_loop().call_later(0.005, self._maybe_resume_backend)
+            return
+        self.backend_paused = False
+        if self.backend.transport is not None and not self.backend.transport.is_closing():
+            self.backend.transport.resume_reading()
+
+    async def relay(self) -> tuple[int, str]:
+        """Send what could not take the fast path, in order; returns the WebSocket close
+        code and reason once the backend has gone."""
+        while True:
+            await self.queue_ready.wait()
+            while self.queue:
+                item = self.queue.popleft()
+                if item[0] == "close":
+                    if self.enveloped:
+                        await self._send_json({"type": "backend_eof"})
+                    return item[1], item[2]
+                lines, how = item
+                for line in lines:
+                    await self._relay(line, how)
+            self.queue_ready.clear()
 
     async def _relay(self, line: bytes | None, how: str) -> None:
-        if line is None and how != "lf":
-            return  # nothing was waiting
         if line is TOO_LONG:
             text, end, wire = b"", "too_long", b""
             message = f"ERR line_too_long: backend reply over {self.bridge.config.ws_message_limit}"
@@ -317,12 +430,16 @@ class Bridge:
         self.sessions: dict[web.WebSocketResponse, BridgeSession] = {}
         self._next_id = 0
 
-    async def connect(self, label: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def connect(self, label: str) -> BackendConnection:
         """Open the backend connection. For the in-process service, bind the local port
         first and register it, so the service's view can name this connection."""
         host, port = self.backend
+        loop = asyncio.get_running_loop()
+        factory = partial(BackendConnection, self.config)
         if self.service is None:
-            return await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
+            _, backend = await asyncio.wait_for(loop.create_connection(factory, host, port),
+                                                CONNECT_TIMEOUT)
+            return backend
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -331,9 +448,9 @@ class Bridge:
             local_port = sock.getsockname()[1]
             self.service.labels[local_port] = label
             try:
-                await asyncio.wait_for(
-                    asyncio.get_running_loop().sock_connect(sock, (host, port)), CONNECT_TIMEOUT)
-                return await asyncio.open_connection(sock=sock)
+                await asyncio.wait_for(loop.sock_connect(sock, (host, port)), CONNECT_TIMEOUT)
+                _, backend = await loop.create_connection(factory, sock=sock)
+                return backend
             finally:
                 self.service.labels.pop(local_port, None)
         except BaseException:
@@ -351,48 +468,49 @@ class Bridge:
         session_id = self._next_id
         label = request.query.get("label", "")[:40] or f"ws {session_id}"
         try:
-            reader, writer = await self.connect(label)
+            backend = await self.connect(label)
         except (OSError, TimeoutError) as exc:
             await ws.prepare(request)
             await ws.close(code=CLOSE_TRY_AGAIN,
                            message=f"backend unreachable: {self.backend_text} ({_reason(exc)})"
                            .encode()[:120])
             return ws
-        sock = writer.get_extra_info("socket")
+        sock = backend.transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             await ws.prepare(request)
         except BaseException:
-            writer.close()
+            backend.close()
             raise
-        session = BridgeSession(self, ws, session_id, label, reader, writer, request.transport)
+        session = BridgeSession(self, ws, session_id, label, backend, request.transport)
         self.sessions[ws] = session
         self.stats.ws_open += 1
         self.stats.ws_total += 1
-        local = writer.get_extra_info("sockname")
+        local = backend.transport.get_extra_info("sockname")
         if session.enveloped:
             await session._send_json({"type": "hello", "backend": self.backend_text,
                                       "local": f"{local[0]}:{local[1]}", "session": session_id})
         if self.external and self.hub.active:
             self.hub.publish({"type": "open", "conn": session_id, "peer": self.backend_text,
                               "label": label, "state": "served"})
-        pump = asyncio.create_task(session.pump_replies())
+        backend.attach(session)
+        relay = asyncio.create_task(session.relay())
         forward = asyncio.create_task(session.forward())
         try:
-            done, _ = await asyncio.wait({pump, forward}, return_when=asyncio.FIRST_COMPLETED)
-            if pump in done and not pump.cancelled() and pump.exception() is None:
-                code, reason = pump.result()
+            done, _ = await asyncio.wait({relay, forward}, return_when=asyncio.FIRST_COMPLETED)
+            if relay in done and not relay.cancelled() and relay.exception() is None:
+                code, reason = relay.result()
                 await ws.close(code=code, message=reason.encode()[:120])
             elif forward in done and forward.exception() is not None:
                 log.debug("bridge session %s: %r", session_id, forward.exception())
         except ConnectionResetError:
             pass
         finally:
-            for task in (pump, forward):
+            for task in (relay, forward):
                 task.cancel()
-            await asyncio.gather(pump, forward, return_exceptions=True)
-            writer.close()
+            await asyncio.gather(relay, forward, return_exceptions=True)
+            backend.close()
             self.sessions.pop(ws, None)
             self.stats.ws_open -= 1
             if self.external and self.hub.active:
