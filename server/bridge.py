@@ -162,6 +162,11 @@ class BackendConnection(asyncio.Protocol):
 
     def _idle_flush(self) -> None:
         self.idle_timer = None
+        if self.session is not None and self.session.backend_paused:
+            # We stopped reading the backend ourselves: its silence is ours. Try later.
+            self.idle_timer = asyncio.get_running_loop().call_later(
+                self.config.idle_flush, self._idle_flush)
+            return
         line = self.framer.flush()
         if line is not None and self.session is not None:
             self.session.reply_lines([line], "idle")
@@ -361,7 +366,7 @@ class BridgeSession:
         while True:
             await self.queue_ready.wait()
             while self.queue:
-                item = self.queue.popleft()
+                item = self.queue[0]  # left in the queue while sent: later replies wait
                 if item[0] == "close":
                     if self.enveloped:
                         await self._send_json({"type": "backend_eof"})
@@ -369,6 +374,7 @@ class BridgeSession:
                 lines, how = item
                 for line in lines:
                     await self._relay(line, how)
+                self.queue.popleft()
             self.queue_ready.clear()
 
     async def _relay(self, line: bytes | None, how: str) -> None:

@@ -172,6 +172,8 @@ class ServiceProtocol(asyncio.Protocol):
             self._hold_backlog()
         elif not self.waiting and not self.closing:
             self.transport.resume_reading()
+            if self.core.framer.held:
+                self._arm_idle_flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         for timer in (self.flush_timer, self.send_timer, self.turn_timer):
@@ -239,8 +241,13 @@ class ServiceProtocol(asyncio.Protocol):
 
     def _idle_flush(self) -> None:
         self.flush_timer = None
-        if not self.core.backlog:  # else the backlog's end re-arms it
-            self._answer_pending(self.core.receive_idle())
+        if self.core.backlog:  # the backlog's end re-arms it
+            return
+        if self.writing_paused:
+            # We stopped reading this client ourselves: the rest of its line cannot have
+            # come, so this silence is ours, not the client's. resume_writing re-arms.
+            return
+        self._answer_pending(self.core.receive_idle())
 
     # -- a read that held many lines --------------------------------------------------------
     def _hold_backlog(self) -> None:

@@ -125,3 +125,41 @@ def test_300_concurrent_sessions_with_requests_in_flight() -> None:
             SESSIONS * per_session)
         wait_until(lambda: metric(s.http_url, "playground_websocket_sessions") == 0, 10, 0.05,
                    what="every session closed after its client left")
+
+
+def _vm_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_browser_that_stops_reading_does_not_make_the_bridge_buffer_without_bound():
+    """A client asks for ~33 MB of replies and reads none for a while: the bridge must push
+    back (stop reading the backend, which stops the service) rather than hold the replies;
+    when the client reads again, every reply arrives, in order."""
+    total = 300_000  # `help` replies are ~110 bytes each
+    requests = ["help" if i % 1000 else f"parity {i}" for i in range(total)]
+
+    async def scenario(server) -> tuple[int, list[str]]:
+        async with ws_connect(server.ws_url, max_queue=1, compression=None) as ws:
+            baseline = _vm_rss(server.proc.pid)
+            sender = asyncio.create_task(_send_all(ws, requests))
+            await asyncio.sleep(3.0)  # the client reads nothing meanwhile
+            growth = _vm_rss(server.proc.pid) - baseline
+            replies = [await asyncio.wait_for(ws.recv(), 10) for _ in range(total)]
+            await sender
+            return growth, replies
+
+    with start_server("--quiet") as server:
+        growth, replies = asyncio.run(scenario(server))
+    assert growth < 16 * 1024 * 1024, f"bridge grew by {growth >> 20} MiB while not read"
+    assert len(replies) == total
+    assert all(replies[i] == f"angka {i} merupakan genap" for i in range(0, total, 1000))
+    assert all(r.startswith("pakai: parity") for i, r in enumerate(replies) if i % 1000)
+
+
+async def _send_all(ws, messages: list[str]) -> None:
+    for message in messages:
+        await ws.send(message)
