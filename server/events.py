@@ -56,8 +56,8 @@ class EventHub:
     def __init__(self, requests_per_second: int = REQUESTS_PER_SECOND) -> None:
         self.viewers: set[Viewer] = set()
         self.requests_per_second = requests_per_second
-        self._request_budget = requests_per_second
-        self._skipped = 0
+        self.request_budget = requests_per_second
+        self.skipped = 0
         self._window_open = False
 
     @property
@@ -70,17 +70,17 @@ class EventHub:
         if not self._window_open:
             self._window_open = True
             asyncio.get_running_loop().call_later(1.0, self._close_window)
-        granted = min(wanted, self._request_budget)
-        self._request_budget -= granted
-        self._skipped += wanted - granted
+        granted = min(wanted, self.request_budget)
+        self.request_budget -= granted
+        self.skipped += wanted - granted
         return granted
 
     def _close_window(self) -> None:
         self._window_open = False
-        self._request_budget = self.requests_per_second
-        if self._skipped:
-            self.publish({"type": "skipped", "count": self._skipped})
-            self._skipped = 0
+        self.request_budget = self.requests_per_second
+        if self.skipped:
+            self.publish({"type": "skipped", "count": self.skipped})
+            self.skipped = 0
 
     def publish(self, event: dict[str, Any]) -> None:
         event.setdefault("t", now_ms())

@@ -43,8 +43,10 @@ class RequestLog:
         self.json = log_format == "json"
         self.lines_per_second = lines_per_second
         self._lines: list[str] = []
-        self._budget = lines_per_second
-        self._skipped = 0
+        # Lines still to print in full this second (past it, requests are only counted in
+        # `skipped`); JSON logs every event, so its budget never runs out.
+        self.budget = lines_per_second if not self.json else float("inf")
+        self.skipped = 0
         self._flush_scheduled = False
         self._window_open = False
 
@@ -58,15 +60,15 @@ class RequestLog:
                                                       LOG_ECHO_LIMIT),
                                 "handler": e.handler, "reply": e.outcome, "duration_ms": ms})
             return
-        if self._budget <= 0:
-            self._skipped += len(exchanges)
+        if self.budget <= 0:
+            self.skipped += len(exchanges)
             return
         for e in exchanges:
-            if self._budget > 0:
-                self._budget -= 1
+            if self.budget > 0:
+                self.budget -= 1
                 self._lines.append(lab_sheet_line(e.request, peer))
             else:
-                self._skipped += 1
+                self.skipped += 1
         self._schedule()
 
     def event(self, kind: str, conn: int, peer: tuple, **fields: object) -> None:
@@ -103,10 +105,10 @@ class RequestLog:
 
     def _close_window(self) -> None:
         self._window_open = False
-        self._budget = self.lines_per_second
-        if self._skipped:
-            self._lines.append(f"... {self._skipped} more requests in the last 1.0 s")
-            self._skipped = 0
+        self.budget = self.lines_per_second
+        if self.skipped:
+            self._lines.append(f"... {self.skipped} more requests in the last 1.0 s")
+            self.skipped = 0
             self._schedule()
 
     def flush(self) -> None:
@@ -122,9 +124,9 @@ class RequestLog:
             self.stream = _Discard()
 
     def close(self) -> None:
-        if self._skipped:
-            self._lines.append(f"... {self._skipped} more requests")
-            self._skipped = 0
+        if self.skipped:
+            self._lines.append(f"... {self.skipped} more requests")
+            self.skipped = 0
         self.flush()
 
 

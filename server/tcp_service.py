@@ -210,10 +210,18 @@ class ServiceProtocol(asyncio.Protocol):
             counts[e.handler, e.outcome] += 1
         elapsed = perf_counter() - started
         stats.observe_latency(elapsed, len(exchanges))
-        if self.request_log is not None:
-            self.request_log.requests(exchanges, self.peer, self.id, elapsed)
-        if self.hub.viewers:
-            self._publish_requests(exchanges)
+        log = self.request_log
+        if log is not None:
+            if log.budget > 0:
+                log.requests(exchanges, self.peer, self.id, elapsed)
+            else:  # past what a person can read this second: only counted (RequestLog)
+                log.skipped += len(exchanges)
+        hub = self.hub
+        if hub.viewers:  # someone watches the server view
+            if hub.request_budget > 0:
+                self._publish_requests(exchanges)
+            else:  # past the rate a person can read: only counted (EventHub)
+                hub.skipped += len(exchanges)
 
     def _publish_requests(self, exchanges: list[Exchange]) -> None:
         hub = self.service.hub
