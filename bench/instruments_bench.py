@@ -8,6 +8,8 @@ a usual Prometheus). Target: the watched one keeps ≥ 0.95× the throughput.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import urllib.request
 from contextlib import ExitStack
@@ -15,7 +17,7 @@ from contextlib import ExitStack
 from websockets.sync.client import connect as ws_connect
 
 from bench import build, clients, sidebyside
-from bench.procs import BenchError, Server
+from bench.procs import PYTHON, ROOT, BenchError, Server
 from bench.report import Section, Target, fmt_int, fmt_ratio, table
 from bench.sidebyside import Contender, Shape
 from bench.tcp_bench import project_argv
@@ -26,40 +28,57 @@ TITLE = "5. Cost of the instruments (server view feed and /metrics)"
 
 
 class Watcher:
-    """A /events viewer and a /metrics scraper, in threads, for the length of one run."""
+    """A /events viewer and a /metrics scraper, for the length of one run: in a process of
+    their own (``python -m bench.instruments_bench watch``), like a browser and a Prometheus,
+    so their own CPU is not taken from the load generator inside this process."""
 
     def __init__(self, http: tuple[str, int]) -> None:
-        self.base = f"{http[0]}:{http[1]}"
-        self.stop = threading.Event()
+        self.argv = [PYTHON, "-m", "bench.instruments_bench", "watch", f"{http[0]}:{http[1]}"]
         self.events = 0
         self.scrapes = 0
-        self.threads = [threading.Thread(target=self._view, daemon=True),
-                        threading.Thread(target=self._scrape, daemon=True)]
+        self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Watcher:
-        for thread in self.threads:
-            thread.start()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, cwd=ROOT)
+        if self.proc.stdout.readline().strip() != "watching":
+            raise BenchError("the watcher did not connect to /events")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(5)
+        out, _ = self.proc.communicate("", timeout=15)
+        events, scrapes = (int(x) for x in out.split())
+        self.events += events
+        self.scrapes += scrapes
 
-    def _view(self) -> None:
-        with ws_connect(f"ws://{self.base}/events", open_timeout=10) as ws:
-            while not self.stop.is_set():
-                try:
-                    ws.recv(timeout=0.2)
-                    self.events += 1
-                except TimeoutError:
-                    continue
 
-    def _scrape(self) -> None:
-        while not self.stop.wait(0.5):
-            with urllib.request.urlopen(f"http://{self.base}/metrics", timeout=5) as response:
+def watch(base: str) -> None:
+    """The watcher process: read every /events message and scrape /metrics every 0.5 s
+    until standard input closes; then print the two counts."""
+    stop = threading.Event()
+    counts = {"events": 0, "scrapes": 0}
+
+    def scrape() -> None:
+        while not stop.wait(0.5):
+            with urllib.request.urlopen(f"http://{base}/metrics", timeout=5) as response:
                 response.read()
-            self.scrapes += 1
+            counts["scrapes"] += 1
+
+    with ws_connect(f"ws://{base}/events", open_timeout=10) as ws:
+        ws.recv(timeout=10)  # the snapshot
+        counts["events"] += 1
+        print("watching", flush=True)
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+        scraper = threading.Thread(target=scrape, daemon=True)
+        scraper.start()
+        while not stop.is_set():
+            try:
+                ws.recv(timeout=0.2)
+                counts["events"] += 1
+            except TimeoutError:
+                continue
+        scraper.join(5)
+    print(counts["events"], counts["scrapes"], flush=True)
 
 
 def run(cfg) -> Section:
@@ -98,7 +117,7 @@ def run(cfg) -> Section:
         f"{cfg.rounds} rounds × {cfg.duration:g} s per instance and shape (after "
         f"{cfg.warmup:g} s warm-up), load from bench/c/loadgen.c. Both are `python -m server` "
         "with its defaults (request log on). The watched one has a viewer on `/events` for the "
-        "whole run and `/metrics` scraped every 0.5 s "
+        "whole run and `/metrics` scraped every 0.5 s, both from a process of their own "
         f"({seen['events']:,} feed messages and {seen['scrapes']:,} scrapes in all).",
         "",
         table(headers, sidebyside.rows(out, contenders, SHAPES, base=ALONE)),
@@ -113,3 +132,7 @@ def run(cfg) -> Section:
             None if ratio != ratio else ratio >= 0.95))
     section.notes.append(sidebyside.noise_note(out))
     return section
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["watch"]:
+    watch(sys.argv[2])
