@@ -317,3 +317,12 @@ def lab_sheet_handler(*, as_printed: bool = False,
         word = "genap" if angka % 2 == 0 else "ganjil"
         conn.sendall(f"angka{'' if as_printed else ' '}{angka} merupakan {word}".encode())
     return handle
+
+
+def vm_rss(pid: int) -> int:
+    """Resident set size of ``pid`` in bytes, from /proc/PID/status."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")

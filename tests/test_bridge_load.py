@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect as ws_connect
 
-from tests.support import start_server, wait_until
+from tests.support import start_server, vm_rss, wait_until
 
 SESSIONS = 300
 ROUNDS = 2
@@ -127,14 +127,6 @@ def test_300_concurrent_sessions_with_requests_in_flight() -> None:
                    what="every session closed after its client left")
 
 
-def _vm_rss(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
 def test_a_browser_that_stops_reading_does_not_make_the_bridge_buffer_without_bound():
     """A client asks for ~33 MB of replies and reads none for a while: the bridge must push
     back (stop reading the backend, which stops the service) rather than hold the replies;
@@ -144,10 +136,10 @@ def test_a_browser_that_stops_reading_does_not_make_the_bridge_buffer_without_bo
 
     async def scenario(server) -> tuple[int, list[str]]:
         async with ws_connect(server.ws_url, max_queue=1, compression=None) as ws:
-            baseline = _vm_rss(server.proc.pid)
+            baseline = vm_rss(server.proc.pid)
             sender = asyncio.create_task(_send_all(ws, requests))
             await asyncio.sleep(3.0)  # the client reads nothing meanwhile
-            growth = _vm_rss(server.proc.pid) - baseline
+            growth = vm_rss(server.proc.pid) - baseline
             replies = [await asyncio.wait_for(ws.recv(), 10) for _ in range(total)]
             await sender
             return growth, replies

@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from tests.support import open_conn, read_lines, start_server, wait_until
+from tests.support import open_conn, read_lines, start_server, vm_rss, wait_until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -42,15 +42,6 @@ def server_connections(server) -> int:
     """Open TCP connections as the server itself counts them (GET /healthz)."""
     with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=5) as response:
         return json.loads(response.read())["connections"]
-
-
-def vm_rss(pid: int) -> int:
-    """Resident set size of ``pid`` in bytes, from /proc/PID/status."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 def assert_no_traceback(server) -> None:
