@@ -27,11 +27,14 @@ from functools import partial
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from server.config import Config
 from server.errors import HandlerError
-from server.events import now_ms
+from server.events import EventHub, now_ms
 from server.framing import TOO_LONG, LineFramer
 from server.replies import abbreviate, json_error, plain_error
 from server.requests import NO_ID
+from server.stats import ServiceStats
+from server.tcp_service import TcpService
 
 log = logging.getLogger(__name__)
 
@@ -423,15 +426,14 @@ class BridgeSession:
 class Bridge:
     """Shared state of all sessions: the backend address, the labels for the server view."""
 
-    def __init__(self, app: web.Application, config, backend: tuple[str, int], external: bool,
-                 service=None) -> None:
-        self.app = app
+    def __init__(self, config: Config, backend: tuple[str, int], hub: EventHub,
+                 stats: ServiceStats, service: TcpService | None = None) -> None:
         self.config = config
         self.backend = backend
-        self.external = external
-        self.service = service  # the in-process TcpService, if any (for labels and stats)
-        self.hub = service.hub if service is not None else app["hub"]
-        self.stats = app["stats"]
+        self.external = service is None  # --backend: a server this process did not start
+        self.service = service  # the in-process TcpService (for the view's labels)
+        self.hub = hub
+        self.stats = stats
         self.backend_text = f"{backend[0]}:{backend[1]}"
         self.sessions: dict[web.WebSocketResponse, BridgeSession] = {}
         self._next_id = 0

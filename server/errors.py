@@ -10,6 +10,7 @@ Codes (the contract's, plus none other):
 * ``unknown_handler`` - a JSON ``handler`` other than parity, length or auto
 * ``invalid_request`` - a JSON request of the wrong shape, or a bridged message with a line break
 * ``empty``           - an empty line
+* ``internal``        - a bug in the service (never expected; the reply still comes)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ERROR_CODES = (
     "unknown_handler",
     "invalid_request",
     "empty",
+    "internal",
 )
 
 

@@ -19,7 +19,7 @@ from server.errors import HandlerError
 from server.framing import TOO_LONG, LineFramer
 from server.length import length
 from server.parity import parity
-from server.requests import Request, RequestError, is_json_line, parse_request
+from server.requests import NO_ID, Request, RequestError, is_json_line, parse_request
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +90,11 @@ def run_request(line: bytes, request: Request, settings: ServiceSettings) -> Exc
 
 def internal_error(line: bytes | None, settings: ServiceSettings) -> Exchange:
     """The reply when :func:`answer` itself failed: still exactly one line, still in order."""
-    text = "internal error; the connection stays usable" if settings.lang == "en" else (
-        "kesalahan internal; koneksi tetap bisa dipakai")
+    error = HandlerError("internal")
     if line and is_json_line(line):
-        reply = replies._json_line({"ok": False, "error": {"code": "internal", "message": text}})
+        reply = replies.json_error(NO_ID, error, settings.lang, settings.max_line)
     else:
-        reply = f"ERR internal: {text}\n".encode()
+        reply = replies.plain_error(error, settings.lang, settings.max_line)
     return Exchange(line or b"", reply, "-", "internal")
 
 

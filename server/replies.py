@@ -32,6 +32,7 @@ ERROR_TEXT = {
         "unknown_handler": "handler {echo} tidak dikenal; pakai parity, length atau auto",
         "invalid_request": "permintaan tidak valid: {reason}",
         "empty": "baris kosong; coba: parity 42, length halo, atau help",
+        "internal": "kesalahan internal; koneksi tetap bisa dipakai",
     },
     "en": {
         "not_an_integer": "{echo} is not an integer",
@@ -41,6 +42,7 @@ ERROR_TEXT = {
         "unknown_handler": "unknown handler {echo}; use parity, length or auto",
         "invalid_request": "invalid request: {reason}",
         "empty": "empty line; try: parity 42, length hello, or help",
+        "internal": "internal error; the connection stays usable",
     },
 }
 

@@ -12,9 +12,11 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
+from prometheus_client import CollectorRegistry
 
 from server import __version__
 from server.bridge import Bridge
@@ -32,6 +34,8 @@ BRIDGE = web.AppKey("bridge", Bridge)
 HUB = web.AppKey("hub", EventHub)
 STATS = web.AppKey("stats", ServiceStats)
 VIEWERS = web.AppKey("viewers", set)
+WEB_ROOT = web.AppKey("web_root", Path)
+REGISTRY = web.AppKey("registry", CollectorRegistry)
 HEALTH_TIMEOUT = 1.0
 
 
@@ -45,9 +49,7 @@ def make_app(config: Config, *, request_log: RequestLog | None = None,
     app[HUB] = EventHub()
     app[STATS] = ServiceStats()
     app[VIEWERS] = set()
-    # The bridge looks these up by name too (it does not import this module).
-    app["hub"] = app[HUB]
-    app["stats"] = app[STATS]
+    app[REGISTRY] = make_registry(app[STATS])
     app.cleanup_ctx.append(_run_service(request_log, tcp_sock))
     app.on_shutdown.append(_close_websockets)
     root = web_root()
@@ -58,7 +60,7 @@ def make_app(config: Config, *, request_log: RequestLog | None = None,
     app.router.add_get("/ws", _bridge)
     app.router.add_get("/events", _events)
     app.router.add_static("/static/", root, append_version=False)
-    app["web_root"] = root
+    app[WEB_ROOT] = root
     return app
 
 
@@ -71,11 +73,11 @@ def _run_service(request_log: RequestLog | None, tcp_sock: socket.socket | None)
             await service.start(config.host, config.tcp_port, sock=tcp_sock,
                                 reuse_port=config.reuse_port)
             app[SERVICE] = service
-            backend, external = service.bridge_address, False
+            backend = service.bridge_address
         else:
             service = None
-            backend, external = config.backend, True
-        app[BRIDGE] = Bridge(app, config, backend, external, service)
+            backend = config.backend
+        app[BRIDGE] = Bridge(config, backend, app[HUB], app[STATS], service)
         yield
         if service is not None:
             await service.shutdown()
@@ -116,7 +118,7 @@ def _refuse_foreign(request: web.Request) -> None:
 
 # -- handlers -----------------------------------------------------------------------------
 async def _index(request: web.Request) -> web.StreamResponse:
-    return web.FileResponse(request.app["web_root"] / "index.html",
+    return web.FileResponse(request.app[WEB_ROOT] / "index.html",
                             headers={"Cache-Control": "no-cache"})
 
 
@@ -164,10 +166,8 @@ async def _config(request: web.Request) -> web.Response:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    registry = request.app.get("registry")
-    if registry is None:
-        registry = request.app["registry"] = make_registry(request.app[STATS])
-    return web.Response(body=render(registry), headers={"Content-Type": CONTENT_TYPE})
+    return web.Response(body=render(request.app[REGISTRY]),
+                        headers={"Content-Type": CONTENT_TYPE})
 
 
 async def _events(request: web.Request) -> web.StreamResponse:
