@@ -81,8 +81,7 @@ def run(cfg) -> Section:
                 continue
         results[f"tcp {name}"] = r
         print(f"  tcp {name}: {r['per']:.2f} KiB per connection", flush=True)
-        tcp_rows.append([name, f"{r['before'] / 1024:.1f}", f"{r['loaded'] / 1024:.1f}",
-                         f"{r['after'] / 1024:.1f}", f"**{r['per']:.2f}**", f"{r['open_s']:.1f}"])
+        tcp_rows.append(_row(name, r))
 
     with ExitStack() as stack:
         ws_specs = []
@@ -120,9 +119,7 @@ def run(cfg) -> Section:
                 continue
             results[f"ws {name}"] = r
             print(f"  ws {name}: {r['per']:.2f} KiB per session", flush=True)
-            ws_rows.append([name, f"{r['before'] / 1024:.1f}", f"{r['loaded'] / 1024:.1f}",
-                            f"{r['after'] / 1024:.1f}", f"**{r['per']:.2f}**",
-                            f"{r['open_s']:.1f}"])
+            ws_rows.append(_row(name, r))
 
     headers = ["server", "RSS before MiB", "RSS loaded MiB", "RSS after close MiB",
                "KiB per connection", "open+ask s"]
@@ -155,3 +152,9 @@ def run(cfg) -> Section:
     section.notes.append("websockify is not in the WebSocket table: it forks a process per "
                          "connection, so 1,000 sessions would be 1,000 Python processes")
     return section
+
+
+def _row(name: str, r: dict) -> list[str]:
+    """One table row: RSS before, loaded and after (MiB), KiB per connection, open time."""
+    return [name, f"{r['before'] / 1024:.1f}", f"{r['loaded'] / 1024:.1f}",
+            f"{r['after'] / 1024:.1f}", f"**{r['per']:.2f}**", f"{r['open_s']:.1f}"]

@@ -8,19 +8,14 @@ default asyncio event loop. The replies come from the project's own sans-I/O cod
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import signal
 
+from bench.ref_common import reference_args, serve_until_signalled
 from server.protocol import ServiceSettings, answer
 
 
 async def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--max-line", type=int, default=65536)
-    args = ap.parse_args()
+    args = reference_args(__doc__)
     settings = ServiceSettings(max_line=args.max_line)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -39,14 +34,7 @@ async def main() -> None:
 
     server = await asyncio.start_server(handle, args.host, args.port,
                                         limit=args.max_line + 2, backlog=1024)
-    host, port = server.sockets[0].getsockname()[:2]
-    print(f"tcp listening on {host}:{port}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with server:
-        await stop.wait()
+    await serve_until_signalled(server)
 
 
 if __name__ == "__main__":

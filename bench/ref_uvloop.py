@@ -7,12 +7,11 @@ replies of that chunk in one ``transport.write``. No log, no metrics, no timers.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import signal
 
 import uvloop
 
+from bench.ref_common import reference_args, serve_until_signalled
 from server.protocol import ServiceConnection, ServiceSettings
 
 
@@ -39,22 +38,12 @@ class LineProtocol(asyncio.Protocol):
 
 
 async def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--max-line", type=int, default=65536)
-    args = ap.parse_args()
+    args = reference_args(__doc__)
     settings = ServiceSettings(max_line=args.max_line)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: LineProtocol(settings), args.host, args.port,
                                       backlog=1024)
-    host, port = server.sockets[0].getsockname()[:2]
-    print(f"tcp listening on {host}:{port}", flush=True)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with server:
-        await stop.wait()
+    await serve_until_signalled(server)
 
 
 if __name__ == "__main__":
