@@ -10,6 +10,8 @@
 // the replies still owed have come (so replies stay in order); `sent` is therefore matched
 // to its message by the wire line, `rejected` by the JSON id when there is one.
 
+import { parseJsonObject } from "./json.js";
+
 export const SUBPROTOCOL = "playground.v1";
 
 const FIRST_RETRY_MS = 250;
@@ -35,12 +37,8 @@ function sameLine(message, wire) {
 }
 
 function jsonId(line) {
-  try {
-    const value = JSON.parse(line);
-    return value && typeof value === "object" && "id" in value ? value.id : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = parseJsonObject(line);
+  return value && "id" in value ? value.id : undefined;
 }
 
 export class Connection extends EventTarget {
@@ -116,10 +114,8 @@ export class Connection extends EventTarget {
   }
 
   onMessage(event) {
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
+    const message = parseJsonObject(event.data);
+    if (message === null) {
       this.emit("lifecycle", { type: "error", detail: `not JSON: ${String(event.data).slice(0, 80)}` });
       return;
     }

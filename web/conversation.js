@@ -7,16 +7,12 @@
 // the oldest waiting request (the service answers in order). Replies nobody waits for (a
 // backend that says more than asked) are logged as they come.
 
+import { parseJsonObject } from "./json.js";
+
 export const MODES = ["auto", "parity", "length", "raw"];
 
 function parseJsonLine(line) {
-  if (typeof line !== "string" || !line.trimStart().startsWith("{")) return null;
-  try {
-    const value = JSON.parse(line);
-    return value && typeof value === "object" && !Array.isArray(value) ? value : null;
-  } catch {
-    return null;
-  }
+  return typeof line === "string" && line.trimStart().startsWith("{") ? parseJsonObject(line) : null;
 }
 
 function isErrorReply(line, json) {

@@ -6,6 +6,7 @@
 
 import { SUBPROTOCOL, bridgeUrl } from "./connection.js";
 import { formatNumber, t } from "./i18n.js";
+import { parseJsonObject } from "./json.js";
 
 export const QUEUE_SIZE = 3;
 const HOLD_MS = 1000;
@@ -62,12 +63,8 @@ export class QueueExperiment {
     const socket = new WebSocket(bridgeUrl("/ws", { label }), SUBPROTOCOL);
     run.socket = socket;
     socket.addEventListener("message", (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
+      const message = parseJsonObject(event.data);
+      if (message === null) return;
       if (message.type === "hello") {
         run.local = message.local ?? null;
         run.marks.hello = message.t;
@@ -77,13 +74,9 @@ export class QueueExperiment {
       } else if (message.type === "reply" || message.type === "rejected") {
         run.marks.answered ??= message.t ?? Date.now();
         run.reply = message.line ?? "";
-        try {
-          const json = JSON.parse(run.reply);
-          if (json?.message) run.reply = json.message;
-          else if (json?.error) run.reply = `${json.error.code}: ${json.error.message}`;
-        } catch {
-          // a plain line: shown as it came
-        }
+        const json = parseJsonObject(run.reply);  // a plain line: shown as it came
+        if (json?.message) run.reply = json.message;
+        else if (json?.error) run.reply = `${json.error.code}: ${json.error.message}`;
         run.state = "answered";
         setTimeout(() => { if (socket.readyState === WebSocket.OPEN) socket.close(1000); }, HOLD_MS);
       }

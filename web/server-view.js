@@ -4,6 +4,7 @@
 //     Request dari client : 42 IP client : ('127.0.0.1', 50412)
 
 import { bridgeUrl } from "./connection.js";
+import { parseJsonObject } from "./json.js";
 import { formatNumber, t } from "./i18n.js";
 
 const CONSOLE_CAP = 300;
@@ -29,28 +30,15 @@ export function pythonAddress(peer) {
 /** What the client asked: the text of a JSON request, else the request line itself. */
 export function askedText(request) {
   const line = String(request ?? "");
-  if (line.trimStart().startsWith("{")) {
-    try {
-      const value = JSON.parse(line);
-      if (value && typeof value.text === "string") return value.text;
-    } catch {
-      // abbreviated or not JSON: shown as it came
-    }
-  }
-  return line;
+  const value = parseJsonObject(line);  // abbreviated or not JSON: shown as it came
+  return value && typeof value.text === "string" ? value.text : line;
 }
 
 function replyWords(reply) {
   const line = String(reply ?? "");
-  if (line.trimStart().startsWith("{")) {
-    try {
-      const value = JSON.parse(line);
-      if (value?.ok === true && typeof value.message === "string") return value.message;
-      if (value?.ok === false && value.error) return `ERR ${value.error.code}: ${value.error.message}`;
-    } catch {
-      // shown as it came
-    }
-  }
+  const value = parseJsonObject(line);  // not JSON: shown as it came
+  if (value?.ok === true && typeof value.message === "string") return value.message;
+  if (value?.ok === false && value.error) return `ERR ${value.error.code}: ${value.error.message}`;
   return line;
 }
 
@@ -86,12 +74,8 @@ export class ServerView extends EventTarget {
       this.schedule();
     });
     socket.addEventListener("message", (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
+      const message = parseJsonObject(event.data);
+      if (message === null) return;
       this.apply(message);
       this.dispatchEvent(new CustomEvent("event", { detail: message }));
     });
