@@ -23,13 +23,22 @@ class ParityResult(NamedTuple):
         return {"parity": "even" if self.even else "odd", "digits": self.digits}
 
 
-def parity(text: str) -> ParityResult:
-    """Parity of ``text``: optional blanks, an optional sign, ASCII digits, optional blanks.
-
-    Raises :class:`HandlerError` ``not_an_integer`` for anything else."""
+def split_integer(text: str) -> tuple[str, str] | None:
+    """``(number, digits)`` if ``text`` is an integer (optional blanks, an optional sign,
+    ASCII digits, optional blanks), else None. ``auto`` asks this too, to pick parity."""
     number = text.strip(BLANKS)
     digits = number[1:] if number[:1] in "+-" else number
     # str.isdigit alone accepts other scripts' digits and superscripts; isascii rules them out.
-    if not (digits.isascii() and digits.isdigit()):
+    if digits.isascii() and digits.isdigit():
+        return number, digits
+    return None
+
+
+def parity(text: str) -> ParityResult:
+    """Parity of ``text``; raises :class:`HandlerError` ``not_an_integer`` unless it is an
+    integer (see :func:`split_integer`)."""
+    integer = split_integer(text)
+    if integer is None:
         raise HandlerError("not_an_integer", text)
+    number, digits = integer
     return ParityResult(number, digits[-1] in "02468", len(digits))

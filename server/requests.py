@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 
 from server.errors import HandlerError
-from server.parity import BLANKS
+from server.parity import split_integer
 
 HANDLERS = ("parity", "length", "auto")
 COMMANDS = ("parity", "length", "help")
@@ -85,11 +85,7 @@ def parse_plain(text: str, default: str = "auto") -> Request:
 
 def resolve_auto(text: str) -> Request:
     """``auto``: parity for an integer, length for anything else."""
-    stripped = text.strip(BLANKS)
-    digits = stripped[1:] if stripped[:1] in "+-" else stripped
-    if digits.isascii() and digits.isdigit():
-        return Request("parity", text)
-    return Request("length", text)
+    return Request("parity" if split_integer(text) is not None else "length", text)
 
 
 def _reject_constant(name: str) -> object:
