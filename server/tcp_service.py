@@ -304,7 +304,7 @@ class ServiceProtocol(asyncio.Protocol):
             self.transport.close()
 
     def cut_off(self, reason: str) -> None:
-        """Close a connection the service gives up on (idle, not reading, shutdown)."""
+        """Close a connection the service gives up on (idle, or not reading its replies)."""
         if self.closing or self.transport is None:
             return
         self.closing = True
