@@ -22,7 +22,9 @@ from aiohttp import web
 from server import __version__
 from server.client import run_client
 from server.config import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, Config
+from server.allow_list import SpecError
 from server.request_log import RequestLog
+from server.targets import load_allow_list
 from server.web_app import make_app
 
 PROG = "python -m server"
@@ -71,6 +73,16 @@ def positive(kind: type):
             raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
         return value
     return parse
+
+
+def non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
+    return value
 
 
 def server_parser() -> argparse.ArgumentParser:
@@ -129,6 +141,20 @@ def server_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("web")
     g.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="also accept WebSockets from pages of this origin (repeatable; * for any)")
+    g = p.add_argument_group("a class (docs/classroom.md)")
+    g.add_argument("--allow-target", action="append", default=[], metavar="SPEC",
+                   help="let pages choose their backend among these targets (repeatable): "
+                        "HOST:PORT, HOST:LOW-HIGH, CIDR:PORT, CIDR:LOW-HIGH (IPv6 in "
+                        "brackets), or @FILE, a class file of HOST:PORT NAME lines (the "
+                        "format of check --targets) whose names can be chosen too")
+    g.add_argument("--max-sessions-per-address", type=non_negative, default=None, metavar="N",
+                   help="WebSocket sessions one client address may hold at once; more are "
+                        "closed with 1013 (default 32 with --allow-target, else no limit; "
+                        "0: no limit)")
+    g.add_argument("--server-view", choices=("all", "own"), default=None,
+                   help="what the server view shows each page: all requests, or only its own "
+                        "requests' content (default own when listening beyond loopback, "
+                        "all on loopback)")
     g = p.add_argument_group("logging")
     g.add_argument("--log-format", choices=("text", "json"), default="text",
                    help="text: the lab sheet's line per request, summarised under load; "
@@ -150,6 +176,11 @@ def client_parser() -> argparse.ArgumentParser:
 
 
 def config_from(args: argparse.Namespace) -> Config:
+    """Raises :class:`UsageError` for a bad ``--allow-target`` (or an unreadable class file)."""
+    try:
+        allow = load_allow_list(args.allow_target)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
     return Config(
         host=args.host, tcp_port=args.tcp_port, http_port=args.http_port, backend=args.backend,
         lang=args.lang, default=args.default, single=args.single, max_line=args.max_line,
@@ -158,7 +189,9 @@ def config_from(args: argparse.Namespace) -> Config:
         turn_idle=args.turn_idle, ws_max_message=args.ws_max_message,
         heartbeat=args.heartbeat, ws_compress=args.ws_compress, log_format=args.log_format,
         quiet=args.quiet, workers=args.workers, reuse_port=args.reuse_port or args.workers > 1,
-        worker=args.worker)
+        worker=args.worker, allow=allow,
+        max_sessions_per_address=args.max_sessions_per_address,
+        server_view=args.server_view or "")
 
 
 def listen_socket(host: str, port: int, reuse_port: bool, what: str) -> socket.socket:
@@ -281,9 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         args = client_parser().parse_args(argv[1:])
         return run_client(args.host, args.port, args.once)
     args = server_parser().parse_args(argv)
-    config = config_from(args)
     try:
-        return run_loop(serve(config))
+        return run_loop(serve(config_from(args)))
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

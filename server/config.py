@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from server.allow_list import AllowList, ip_literal
 from server.protocol import ServiceSettings
 from server.tcp_service import ServiceOptions
 
@@ -34,6 +35,28 @@ class Config:
     workers: int = 1
     reuse_port: bool = False
     worker: bool = False  # a process started by --workers: prints no listening lines
+    # One playground for a class (docs/classroom.md):
+    allow: AllowList = field(default_factory=AllowList)  # --allow-target, resolved at start
+    max_sessions_per_address: int | None = None  # None: 32 with --allow-target, else no limit
+    server_view: str = ""  # "all" | "own"; "": own when listening beyond loopback
+
+    @property
+    def session_cap(self) -> int:
+        """WebSocket sessions one client address may hold at once; 0 means no limit."""
+        if self.max_sessions_per_address is not None:
+            return self.max_sessions_per_address
+        return 32 if self.allow.enabled else 0
+
+    @property
+    def private_view(self) -> bool:
+        """Whether a page sees only its own requests' content in the server view: by
+        default when others can reach the web app (a shared instance), not on loopback."""
+        if self.server_view:
+            return self.server_view == "own"
+        address = ip_literal(self.host)
+        if address is None:
+            return self.host.lower() != "localhost"
+        return not address.is_loopback
 
     @property
     def ws_message_limit(self) -> int:
