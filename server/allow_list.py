@@ -76,8 +76,11 @@ def canonical(address: IPAddress) -> IPAddress:
 
 def ip_literal(host: str) -> IPAddress | None:
     """The address ``host`` spells without any lookup (brackets allowed around IPv6), or
-    None for a name. Every numeric IPv4 spelling counts, IPv4-mapped IPv6 is IPv4."""
+    None for a name. Every numeric IPv4 spelling counts, IPv4-mapped IPv6 is IPv4, and
+    ``localhost`` is 127.0.0.1 (the contract's list of spellings of that address)."""
     text = host.strip()
+    if text.lower().rstrip(".") == "localhost":  # RFC 6761: loopback, never looked up
+        return ipaddress.IPv4Address("127.0.0.1")
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     if ":" in text:

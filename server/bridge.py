@@ -27,6 +27,7 @@ from functools import partial
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from server.classroom import session_name, viewer_key
 from server.config import Config
 from server.errors import HandlerError
 from server.events import EventHub, now_ms
@@ -34,7 +35,8 @@ from server.framing import TOO_LONG, LineFramer
 from server.replies import abbreviate, json_error, plain_error
 from server.requests import NO_ID
 from server.stats import ServiceStats
-from server.tcp_service import TcpService
+from server.targets import ResolvedTarget
+from server.tcp_service import TcpService, peer_text
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +230,18 @@ class BridgeSession:
 
     def __init__(self, bridge: Bridge, ws: web.WebSocketResponse, session_id: int,
                  label: str | None, backend: BackendConnection,
-                 transport: asyncio.Transport | None) -> None:
+                 transport: asyncio.Transport | None, target: ResolvedTarget | None = None,
+                 owner: str = "") -> None:
         self.bridge = bridge
         self.ws = ws
         self.id = session_id
         self.label = label
         self.backend = backend
+        # A chosen target (--allow-target) is a foreign server, like --backend's.
+        chosen = target is not None and not target.default
+        self.foreign = bridge.external or chosen
+        self.backend_text = target.text if chosen else bridge.backend_text
+        self.owner = owner  # the viewer key of the page that opened it (server view privacy)
         self.enveloped = ws.ws_protocol == SUBPROTOCOL
         self.outstanding = 0  # request lines sent whose reply has not come back yet
         # Rejections wait behind replies still owed, so replies stay in order.
@@ -332,7 +340,7 @@ class BridgeSession:
     def _can_write_now(self, lines: list[bytes | None]) -> bool:
         """Plain replies with nothing to interleave can go out as one write of frames."""
         return (self.raw_transport is not None and not self.held_rejections
-                and not (self.bridge.external and self.bridge.hub.viewers)
+                and not (self.foreign and self.bridge.hub.viewers)
                 and TOO_LONG not in lines and not self.raw_transport.is_closing())
 
     def _write_frames(self, lines: list[bytes]) -> None:
@@ -397,11 +405,12 @@ class BridgeSession:
         else:
             await self.ws.send_str(message)
         hub = self.bridge.hub
-        if self.bridge.external and hub.active and hub.take_request_slots(1):
+        if self.foreign and hub.active and hub.take_request_slots(1):
             hub.publish({
-                "type": "request", "conn": self.id, "peer": self.bridge.backend_text,
+                "type": "request", "conn": self.id, "peer": self.backend_text,
                 "label": self.label, "request": abbreviate(self.last_request, 200),
-                "reply": abbreviate(message, 200), "handler": "-", "outcome": "-"})
+                "reply": abbreviate(message, 200), "handler": "-", "outcome": "-",
+                "owner": self.owner})
         if self.outstanding > 0:
             self.outstanding -= 1
         if self.held_rejections:
@@ -437,13 +446,30 @@ class Bridge:
         self.backend_text = f"{backend[0]}:{backend[1]}"
         self.sessions: dict[web.WebSocketResponse, BridgeSession] = {}
         self._next_id = 0
+        # The bridge's local address of each session on the in-process service -> the viewer
+        # key of its page: how the server view knows whose requests the service reports.
+        self.owners: dict[str, str] = {}
 
-    async def connect(self, label: str) -> BackendConnection:
+    def _session_id(self, foreign: bool) -> int:
+        """A foreign session beside the in-process service is numbered with the service's
+        connections: the server view tells clients apart by that number."""
+        if foreign and self.service is not None:
+            self.service._next_id += 1
+            return self.service._next_id
+        self._next_id += 1
+        return self._next_id
+
+    async def connect(self, label: str, target: ResolvedTarget | None = None
+                      ) -> BackendConnection:
         """Open the backend connection. For the in-process service, bind the local port
-        first and register it, so the service's view can name this connection."""
+        first and register it, so the service's view can name this connection. A chosen
+        target: one of the addresses that were checked, in order (never a name: no second
+        lookup)."""
         host, port = self.backend
         loop = asyncio.get_running_loop()
         factory = partial(BackendConnection, self.config)
+        if target is not None and not target.default:
+            return await connect_checked(factory, target)
         if self.service is None:
             _, backend = await asyncio.wait_for(loop.create_connection(factory, host, port),
                                                 CONNECT_TIMEOUT)
@@ -465,22 +491,27 @@ class Bridge:
             sock.close()
             raise
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request, target: ResolvedTarget | None = None
+                     ) -> web.StreamResponse:
+        """One WebSocket session; ``target``: where it goes, as :mod:`server.targets`
+        decided (None or ``default``: the configured backend)."""
         config = self.config
         ws = web.WebSocketResponse(
             protocols=(SUBPROTOCOL,), heartbeat=config.heartbeat,
             max_msg_size=config.ws_message_limit, compress=config.ws_compress)
         if not ws.can_prepare(request).ok:  # a plain GET: no backend connection for it
             raise web.HTTPBadRequest(text="this is a WebSocket endpoint\n")
-        self._next_id += 1
-        session_id = self._next_id
-        label = request.query.get("label", "")[:40] or f"ws {session_id}"
+        chosen = target is not None and not target.default
+        session_id = self._session_id(self.external or chosen)
+        label = session_name(request.query.get("label")) or f"ws {session_id}"
+        owner = viewer_key(request.query.get("viewer"))
         try:
-            backend = await self.connect(label)
+            backend = await self.connect(label, target)
         except (OSError, TimeoutError) as exc:
+            where = target.text if chosen else self.backend_text
             await ws.prepare(request)
             await ws.close(code=CLOSE_TRY_AGAIN,
-                           message=f"backend unreachable: {self.backend_text} ({_reason(exc)})"
+                           message=f"backend unreachable: {where} ({_reason(exc)})"
                            .encode()[:120])
             return ws
         sock = backend.transport.get_extra_info("socket")
@@ -491,17 +522,21 @@ class Bridge:
         except BaseException:
             backend.close()
             raise
-        session = BridgeSession(self, ws, session_id, label, backend, request.transport)
+        session = BridgeSession(self, ws, session_id, label, backend, request.transport,
+                                target, owner)
         self.sessions[ws] = session
         self.stats.ws_open += 1
         self.stats.ws_total += 1
         local = backend.transport.get_extra_info("sockname")
+        local_text = peer_text(local)
+        if owner and not session.foreign:
+            self.owners[local_text] = owner
         if session.enveloped:
-            await session._send_json({"type": "hello", "backend": self.backend_text,
+            await session._send_json({"type": "hello", "backend": session.backend_text,
                                       "local": f"{local[0]}:{local[1]}", "session": session_id})
-        if self.external and self.hub.active:
-            self.hub.publish({"type": "open", "conn": session_id, "peer": self.backend_text,
-                              "label": label, "state": "served"})
+        if session.foreign and self.hub.active:
+            self.hub.publish({"type": "open", "conn": session_id, "peer": session.backend_text,
+                              "label": label, "state": "served", "owner": owner})
         backend.attach(session)
         relay = asyncio.create_task(session.relay())
         forward = asyncio.create_task(session.forward())
@@ -520,8 +555,9 @@ class Bridge:
             await asyncio.gather(relay, forward, return_exceptions=True)
             backend.close()
             self.sessions.pop(ws, None)
+            self.owners.pop(local_text, None)
             self.stats.ws_open -= 1
-            if self.external and self.hub.active:
+            if session.foreign and self.hub.active:
                 self.hub.publish({"type": "close", "conn": session_id,
                                   "reason": f"websocket closed ({ws.close_code})"})
             if not ws.closed:
@@ -538,6 +574,21 @@ class Bridge:
             await asyncio.sleep(0.02)
         for ws in list(self.sessions):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+
+async def connect_checked(factory, target: ResolvedTarget) -> BackendConnection:
+    """Connect to the first of ``target``'s checked addresses that answers (numeric
+    addresses only: nothing is looked up again between the check and the connection)."""
+    loop = asyncio.get_running_loop()
+    error: BaseException = OSError("no address")
+    for address in target.addresses:
+        try:
+            _, backend = await asyncio.wait_for(
+                loop.create_connection(factory, str(address), target.port), CONNECT_TIMEOUT)
+            return backend
+        except (OSError, TimeoutError) as exc:
+            error = exc
+    raise error
 
 
 def _reason(exc: BaseException) -> str:

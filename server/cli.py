@@ -20,9 +20,9 @@ from typing import NoReturn
 from aiohttp import web
 
 from server import __version__
+from server.allow_list import SpecError
 from server.client import run_client
 from server.config import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, Config
-from server.allow_list import SpecError
 from server.request_log import RequestLog
 from server.targets import load_allow_list
 from server.web_app import make_app

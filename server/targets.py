@@ -47,10 +47,14 @@ class ResolvedTarget:
     port: int
     shown: str  # as the page shows it: the class name, or HOST:PORT as asked
     default: bool = False
+    default_host: str = ""  # the configured backend's host, for ``default``
 
     @property
     def address(self) -> tuple[str, int]:
-        """The first checked address, as a socket address (no name: no second lookup)."""
+        """Where to connect: the configured backend, or the first checked address (a
+        number, not a name: no second lookup)."""
+        if self.default:
+            return self.default_host, self.port
         return str(self.addresses[0]), self.port
 
     @property
@@ -64,6 +68,10 @@ class Refusal:
 
     reason: str
     code: int = CLOSE_POLICY
+
+
+def address_text_of(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def refusal(target: str, why: str) -> Refusal:
@@ -168,8 +176,10 @@ async def resolve_target(allow: AllowList, backends: Sequence[tuple[str, int]],
     HOST:PORT whose every address is allowed (``--allow-target``, or the configured backend
     itself); anything else is a :class:`Refusal`, decided before any connection."""
     default_host, default_port = backends[0]
+    default = ResolvedTarget((), default_port, address_text_of(default_host, default_port),
+                             default=True, default_host=default_host)
     if text is None or not text.strip():
-        return ResolvedTarget((), default_port, f"{default_host}:{default_port}", default=True)
+        return default
     wanted = read_target(text, allow)
     if wanted is None:
         return refusal(text.strip(), "expected HOST:PORT" + (" or a class name"
@@ -185,5 +195,5 @@ async def resolve_target(allow: AllowList, backends: Sequence[tuple[str, int]],
     if checked is None:
         return refusal(wanted.shown, "not in --allow-target")
     if any(own.allows(a, wanted.port) for a in checked):
-        return ResolvedTarget((), default_port, f"{default_host}:{default_port}", default=True)
+        return default
     return ResolvedTarget(tuple(checked), wanted.port, wanted.shown)

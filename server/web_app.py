@@ -19,13 +19,22 @@ from aiohttp import WSMsgType, web
 from prometheus_client import CollectorRegistry
 
 from server import __version__
-from server.bridge import Bridge
+from server.bridge import SUBPROTOCOL, Bridge
+from server.classroom import (
+    CLOSE_TRY_AGAIN,
+    SessionCap,
+    client_address,
+    viewer_key,
+    visible_event,
+    visible_snapshot,
+)
 from server.config import Config
 from server.events import EventHub, now_ms
 from server.metrics import CONTENT_TYPE, make_registry, render
 from server.request_log import RequestLog
 from server.resources import web_root
 from server.stats import ServiceStats
+from server.targets import Refusal, ResolvedTarget, resolve_target
 from server.tcp_service import TcpService
 
 CONFIG = web.AppKey("config", Config)
@@ -36,6 +45,7 @@ STATS = web.AppKey("stats", ServiceStats)
 VIEWERS = web.AppKey("viewers", set)
 WEB_ROOT = web.AppKey("web_root", Path)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
+SESSION_CAP = web.AppKey("session_cap", SessionCap)
 HEALTH_TIMEOUT = 1.0
 
 
@@ -50,6 +60,7 @@ def make_app(config: Config, *, request_log: RequestLog | None = None,
     app[STATS] = ServiceStats()
     app[VIEWERS] = set()
     app[REGISTRY] = make_registry(app[STATS])
+    app[SESSION_CAP] = SessionCap(config.session_cap)
     app.cleanup_ctx.append(_run_service(request_log, tcp_sock))
     app.on_shutdown.append(_close_websockets)
     root = web_root()
@@ -123,8 +134,41 @@ async def _index(request: web.Request) -> web.StreamResponse:
 
 
 async def _bridge(request: web.Request) -> web.StreamResponse:
+    """``/ws``: the session cap and the target's allow-list decide before the bridge
+    connects anywhere; a refused WebSocket is closed (1013, 1008) with the reason."""
     _refuse_foreign(request)
-    return await request.app[BRIDGE].handle(request)
+    if not web.WebSocketResponse(protocols=(SUBPROTOCOL,)).can_prepare(request).ok:
+        raise web.HTTPBadRequest(text="this is a WebSocket endpoint\n")
+    cap = request.app[SESSION_CAP]
+    address = client_address(request.remote)
+    if not cap.take(address):
+        return await _close_at_once(request, CLOSE_TRY_AGAIN, cap.refusal_reason())
+    try:
+        target = await target_for_request(request)
+        if isinstance(target, Refusal):
+            return await _close_at_once(request, target.code, target.reason)
+        return await request.app[BRIDGE].handle(request, target)
+    finally:
+        cap.give_back(address)
+
+
+async def target_for_request(request: web.Request) -> ResolvedTarget | Refusal:
+    """Where this request's page is bridged to (``?target=``, else the configured backend):
+    the one decision ``/ws`` and the page's check share."""
+    bridge = request.app[BRIDGE]
+    backends = [bridge.backend]
+    service = request.app.get(SERVICE)
+    if service is not None and service.address != bridge.backend:
+        backends.append(service.address)
+    return await resolve_target(request.app[CONFIG].allow, backends,
+                                request.query.get("target"))
+
+
+async def _close_at_once(request: web.Request, code: int, reason: str) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(protocols=(SUBPROTOCOL,))
+    await ws.prepare(request)
+    await ws.close(code=code, message=reason.encode()[:123])
+    return ws
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -162,6 +206,9 @@ async def _config(request: web.Request) -> web.Response:
         "backend": request.app[BRIDGE].backend_text,
         "external_backend": config.backend is not None,
         "start_mode": "raw" if config.backend is not None else "auto",
+        "targets_allowed": config.allow.enabled, "class_names": config.allow.class_names(),
+        "server_view": "own" if config.private_view else "all",
+        "max_sessions_per_address": config.session_cap,
     })
 
 
@@ -180,12 +227,16 @@ async def _events(request: web.Request) -> web.StreamResponse:
     viewer = hub.subscribe()
     request.app[VIEWERS].add(ws)
     config = request.app[CONFIG]
+    key = viewer_key(request.query.get("viewer"))
+    private = config.private_view
+    owners = request.app[BRIDGE].owners
     try:
         await ws.send_str(json.dumps({
             "type": "snapshot", "single": config.single,
             "external_backend": config.backend is not None,
-            "backend": request.app[BRIDGE].backend_text,
-            "connections": service.snapshot() if service is not None else [],
+            "backend": request.app[BRIDGE].backend_text, "private": private,
+            "connections": visible_snapshot(service.snapshot(), key, owners)
+            if service is not None else [],
             "t": now_ms()}))
         reader = asyncio.create_task(_drain_viewer_messages(ws))
         while not ws.closed and not reader.done():
@@ -193,6 +244,7 @@ async def _events(request: web.Request) -> web.StreamResponse:
             await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             for event in viewer.take():
+                event = visible_event(event, key, private, owners)
                 await ws.send_str(json.dumps(event, ensure_ascii=False))
         reader.cancel()
     except (ConnectionResetError, asyncio.CancelledError):

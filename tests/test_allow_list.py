@@ -28,6 +28,7 @@ LOOPBACK = ipaddress.ip_address("127.0.0.1")
 @pytest.mark.parametrize("spelling", [
     "127.0.0.1", "127.1", "127.0.1", "2130706433", "0x7f.0.0.1", "0x7f000001", "0177.0.0.1",
     "0177.0.0.01", "[::ffff:127.0.0.1]", "::ffff:127.0.0.1", "::ffff:7f00:1", " 127.0.0.1 ",
+    "localhost", "LocalHost", "localhost.",
 ])
 def test_every_spelling_of_loopback_is_that_address(spelling: str) -> None:
     assert ip_literal(spelling) == LOOPBACK
@@ -43,7 +44,7 @@ def test_numeric_spellings(spelling: str, address: str) -> None:
 
 
 @pytest.mark.parametrize("name", [
-    "localhost", "lab-pc-07", "example.com", "127.0.0.1.evil", "256.0.0.1", "1.2.3.4.5",
+    "lab-pc-07", "example.com", "localhost.example", "127.0.0.1.evil", "256.0.0.1", "1.2.3.4.5",
     "08.0.0.1", "0x.0.0.1g", "1.2.3.256", "4294967296", "127.0.0.1 x", "", "[::1", "-1",
 ])
 def test_names_and_nonsense_are_not_addresses(name: str) -> None:
@@ -66,8 +67,8 @@ def test_specs(spec: str, network: str, low: int, high: int) -> None:
 
 
 def test_a_name_in_a_spec_is_resolved_later() -> None:
-    assert parse_spec("LocalHost:12345") == NamedHost("localhost", 12345, 12345,
-                                                      "LocalHost:12345")
+    assert parse_spec("Lab-PC-07:12345") == NamedHost("lab-pc-07", 12345, 12345,
+                                                      "Lab-PC-07:12345")
 
 
 @pytest.mark.parametrize("spec, words", [
@@ -147,7 +148,7 @@ def test_port_possible_needs_no_address() -> None:
 
 
 def test_rules_for_a_resolved_name() -> None:
-    named = parse_spec("localhost:5000")
+    named = parse_spec("lab-pc-07:5000")
     rules = rules_for_names(named, [LOOPBACK, ipaddress.ip_address("::ffff:127.0.0.1")])
     assert AllowList(tuple(rules)).decide([ip_literal("127.1")], 5000)
 

@@ -19,10 +19,16 @@ const MAX_RETRY_MS = 5000;
 const PING_EVERY_MS = 10000;
 const STEADY_MS = 1000; // connected this long (or a reply seen): the next retry starts fresh
 
+/** Query parameters every bridge URL of this page carries (the viewer key, the chosen
+ * target, the session's name); target.js sets them. Empty ones are left out. */
+export const pageParams = {};
+
 export function bridgeUrl(path = "/ws", params = {}) {
   const url = new URL(path, location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries({ ...pageParams, ...params })) {
+    if (value) url.searchParams.set(key, value);
+  }
   return url.href;
 }
 
@@ -63,6 +69,21 @@ export class Connection extends EventTarget {
     this.open();
   }
 
+  /** Connect to `url` instead (another target): the current WebSocket closes, and the
+   * next one opens at once; what is waiting to be sent goes there. */
+  restart(url) {
+    this.url = url;
+    this.attempt = 0;
+    this.tried = false;
+    const socket = this.socket;
+    if (socket) {
+      this.restarting = true;
+      socket.close(1000, "target changed");
+    } else {
+      this.open();
+    }
+  }
+
   /** Queue `item` ({message: string, ...}); written at once when connected. */
   enqueue(item) {
     if (this.state.phase === "connected" && this.socket?.readyState === WebSocket.OPEN) {
@@ -91,7 +112,7 @@ export class Connection extends EventTarget {
     this.retryTimer = null;
     const first = !this.tried;
     this.tried = true;
-    this.setState(first ? { phase: "connecting" }
+    this.setState(first ? { phase: "connecting", stopped: false }
                         : { phase: "reconnecting", attempt: this.attempt + 1, retryInMs: null });
     let socket;
     try {
@@ -191,6 +212,18 @@ export class Connection extends EventTarget {
       (this.repliesThisConnection > 0 || performance.now() - this.connectedAt > STEADY_MS);
     this.attempt = steady ? 0 : this.attempt + 1;
     this.socket = null;
+    if (this.restarting) {  // restart(): straight to the new URL
+      this.restarting = false;
+      this.attempt = 0;
+      this.open();
+      return;
+    }
+    if (code === 1008) {  // refused by policy (a target not allowed): trying again cannot help
+      clearTimeout(this.retryTimer);
+      this.setState({ phase: "disconnected", reason, code, retryInMs: null, pingMs: null,
+                      queued: this.outbox.length, stopped: true });
+      return;
+    }
     this.scheduleRetry(reason, code);
   }
 

@@ -10,6 +10,18 @@ const en = {
   "skip": "Skip to the message box",
   "lang.label": "Language",
 
+  // --- one playground for a class (target.js, server view privacy)
+  "target.label": "Server address",
+  "target.name": "Your name",
+  "target.connect": "Connect",
+  "target.nameHint": "Optional: the teacher sees it beside your session in the server view and the request log. Kept in this browser.",
+  "target.none": "Empty: the playground's own service. Type your server as HOST:PORT (or pick your name from the class list), then Enter.",
+  "target.chosen": "This page talks to {target}. Enter connects to what you type instead.",
+  "target.refused": "Refused by the playground: {reason}",
+  "server.hidden": "(another client's request: not shown)",
+  "server.you": "you",
+  "server.private": "Each page sees only its own requests here; other clients appear without what they typed.",
+
   "status.connecting": "connecting…",
   "status.connected": "connected",
   "status.disconnected": "disconnected",
@@ -200,6 +212,18 @@ const id = {
   "tagline": "Layanan TCP dari lembar praktikum (genap/ganjil dan jumlah karakter) dan percakapannya, terlihat jelas.",
   "skip": "Langsung ke kotak pesan",
   "lang.label": "Bahasa",
+
+  // --- one playground for a class (target.js, server view privacy)
+  "target.label": "Alamat server",
+  "target.name": "Nama kamu",
+  "target.connect": "Hubungkan",
+  "target.nameHint": "Opsional: guru melihatnya di samping sesimu pada tampilan server dan log permintaan. Disimpan di browser ini.",
+  "target.none": "Kosong: layanan milik playground ini. Ketik server milikmu sebagai HOST:PORT (atau pilih namamu dari daftar kelas), lalu Enter.",
+  "target.chosen": "Halaman ini berbicara dengan {target}. Enter menghubungkan ke yang kamu ketik.",
+  "target.refused": "Ditolak oleh playground: {reason}",
+  "server.hidden": "(permintaan klien lain: tidak ditampilkan)",
+  "server.you": "kamu",
+  "server.private": "Setiap halaman hanya melihat permintaannya sendiri di sini; klien lain tampil tanpa isi yang mereka ketik.",
 
   "status.connecting": "menghubungkan…",
   "status.connected": "terhubung",

@@ -9,6 +9,7 @@ import { detectLang, formatMs, formatNumber, getLang, onLangChange, setLang, t }
 import { LogStore, LogView } from "./log.js";
 import { QueueExperiment, QUEUE_SIZE } from "./queue.js";
 import { ServerView } from "./server-view.js";
+import { splitBackend, TargetChoice } from "./target.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,15 +39,20 @@ function shellQuote(text) {
 }
 
 /** The terminal command that sends the same request with the project's own client. */
+/** The server this page talks to: the chosen target once connected, else the configured
+ * backend (0.0.0.0 is turned into the address the browser used by splitBackend). */
+function currentBackend() {
+  return connectionState?.backend || config?.backend || "";
+}
+
+let connectionState = null;
+
 function commandFor(entry) {
   const line = entry.mode === "parity" ? `parity ${entry.text}`
     : entry.mode === "length" ? `length ${entry.text}` : entry.text;
   let target = "";
-  const backend = config?.backend;
-  if (backend && backend !== "127.0.0.1:12345") {
-    const cut = backend.lastIndexOf(":");
-    target = ` --host ${backend.slice(0, cut).replace(/^\[|\]$/g, "")} --port ${backend.slice(cut + 1)}`;
-  }
+  const [host, port] = splitBackend(currentBackend());
+  if (host && `${host}:${port}` !== "127.0.0.1:12345") target = ` --host ${host} --port ${port}`;
   return `python -m server client${target} --once ${shellQuote(line)}`;
 }
 
@@ -72,7 +78,8 @@ function renderStatus(state) {
     const next = state.phase === "reconnecting"
       ? t("status.reconnectAttempt", { n: state.attempt })
       : t("status.reconnectIn", { s: formatNumber((state.retryInMs ?? 0) / 1000, 1) });
-    words = `${t("status.disconnected")} (${reason}) · ${next}`;
+    words = state.stopped ? `${t("status.disconnected")} (${reason})`
+      : `${t("status.disconnected")} (${reason}) · ${next}`;
   }
   if (state.queued) words += ` · ${t("status.queued", { n: state.queued })}`;
   status.dataset.state = state.phase;
@@ -90,10 +97,9 @@ function renderSettings() {
     fragment.append(dt, dd);
   }
   list.replaceChildren(fragment);
-  if (config?.backend) {
-    const cut = config.backend.lastIndexOf(":");
-    $("utf8-cmd").textContent =
-      `printf 'parity \\xff\\n' | nc ${config.backend.slice(0, cut).replace(/^\[|\]$/g, "")} ${config.backend.slice(cut + 1)}`;
+  if (currentBackend()) {
+    const [host, port] = splitBackend(currentBackend());
+    $("utf8-cmd").textContent = `printf 'parity \\xff\\n' | nc ${host} ${port}`;
   }
 }
 
@@ -154,7 +160,16 @@ async function main() {
     getLang,
   });
 
-  connection.addEventListener("state", (e) => renderStatus(e.detail));
+  const targetChoice = new TargetChoice({
+    form: $("target-form"), targetRow: $("target-row"), targetInput: $("target"),
+    nameInput: $("session-name"), options: $("class-names"), note: $("target-note"), connection,
+  });
+  connection.addEventListener("state", (e) => {
+    const before = connectionState?.backend;
+    connectionState = e.detail;
+    renderStatus(e.detail);
+    if (e.detail.backend !== before) renderSettings();
+  });
   renderStatus(connection.state);
   renderModeHelp();
   renderQueueExplain();
@@ -250,6 +265,7 @@ async function main() {
     renderModeHelp();
     renderQueueExplain();
     renderSettings();
+    targetChoice.render();
     view.rerender();
     serverView.schedule();
     queue.schedule();
@@ -261,6 +277,7 @@ async function main() {
   renderModeHelp();
   renderQueueExplain();
   renderSettings();
+  targetChoice.configure(config);
   serverView.setBackend(config?.backend);
   serverView.start();
   connection.start();

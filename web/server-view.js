@@ -50,6 +50,7 @@ export class ServerView extends EventTarget {
     this.lines = [];              // {kind, text}
     this.single = false;
     this.external = false;
+    this.private = false;
     this.backend = "";
     this.live = false;
     this.attempt = 0;
@@ -99,15 +100,16 @@ export class ServerView extends EventTarget {
       case "snapshot":
         this.single = Boolean(message.single);
         this.external = Boolean(message.external_backend);
+        this.private = Boolean(message.private);
         conns.clear();
         for (const c of message.connections || []) {
-          conns.set(c.conn, { conn: c.conn, peer: c.peer, label: c.label ?? null,
+          conns.set(c.conn, { conn: c.conn, peer: c.peer, label: c.label ?? null, mine: Boolean(c.mine),
                               state: c.state || "served", position: c.position ?? null, asked: [] });
         }
         break;
       case "open":
         conns.set(message.conn, { conn: message.conn, peer: message.peer, label: message.label ?? null,
-                                  state: message.state || "served", position: message.position ?? null,
+                                  mine: Boolean(message.mine), state: message.state || "served", position: message.position ?? null,
                                   asked: [] });
         this.addLine("note", t("server.opened", { conn: message.conn, peer: pythonAddress(message.peer) }));
         break;
@@ -124,8 +126,10 @@ export class ServerView extends EventTarget {
       case "request": {
         const c = conns.get(message.conn);
         const peer = message.peer ?? c?.peer;
-        const asked = askedText(message.request);
-        if (c) {
+        // Another page's request in the private view (--server-view own): who, not what.
+        const asked = message.hidden ? t("server.hidden") : askedText(message.request);
+        if (c && message.mine) c.mine = true;
+        if (c && !message.hidden) {
           c.asked.push(asked);
           if (c.asked.length > 3) c.asked.shift();
         }
@@ -157,12 +161,14 @@ export class ServerView extends EventTarget {
   }
 
   clientLabel(c) {
-    return c.label ? `WebSocket “${c.label}”` : t("server.tcpClient");
+    const who = c.label ? `WebSocket “${c.label}”` : t("server.tcpClient");
+    return c.mine ? `${who} (${t("server.you")})` : who;
   }
 
   render() {
     const notes = [this.single ? t("server.modeSingle") : t("server.modeMany")];
     if (this.external) notes.push(t("server.external", { backend: this.backend || "?" }));
+    if (this.private) notes.push(t("server.private"));
     this.modeNote.textContent = notes.join(" ");
     this.feedNote.textContent = this.live ? t("server.feedLive") : t("server.feedDown");
     this.feedNote.dataset.live = String(this.live);
