@@ -491,6 +491,23 @@ class Bridge:
             sock.close()
             raise
 
+    def _remember(self, local: tuple, local_text: str, name: str, owner: str,
+                  target: ResolvedTarget | None) -> None:
+        """A session on the in-process service: whose page it is (server view) and the
+        name it was given (request log), by the address its connection comes from."""
+        if self.service is None or (target is not None and not target.default):
+            return
+        if owner:
+            self.owners[local_text] = owner
+        log = self.service.request_log
+        if name and log is not None:
+            log.names[tuple(local[:2])] = name
+
+    def _forget(self, local: tuple, local_text: str) -> None:
+        self.owners.pop(local_text, None)
+        if self.service is not None and self.service.request_log is not None:
+            self.service.request_log.names.pop(tuple(local[:2]), None)
+
     async def handle(self, request: web.Request, target: ResolvedTarget | None = None
                      ) -> web.StreamResponse:
         """One WebSocket session; ``target``: where it goes, as :mod:`server.targets`
@@ -514,6 +531,10 @@ class Bridge:
                            message=f"backend unreachable: {where} ({_reason(exc)})"
                            .encode()[:120])
             return ws
+        local = backend.transport.get_extra_info("sockname")
+        local_text = peer_text(local)
+        self._remember(local, local_text, label if label != f"ws {session_id}" else "",
+                       owner, target)
         sock = backend.transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -521,16 +542,13 @@ class Bridge:
             await ws.prepare(request)
         except BaseException:
             backend.close()
+            self._forget(local, local_text)
             raise
         session = BridgeSession(self, ws, session_id, label, backend, request.transport,
                                 target, owner)
         self.sessions[ws] = session
         self.stats.ws_open += 1
         self.stats.ws_total += 1
-        local = backend.transport.get_extra_info("sockname")
-        local_text = peer_text(local)
-        if owner and not session.foreign:
-            self.owners[local_text] = owner
         if session.enveloped:
             await session._send_json({"type": "hello", "backend": session.backend_text,
                                       "local": f"{local[0]}:{local[1]}", "session": session_id})
@@ -555,7 +573,7 @@ class Bridge:
             await asyncio.gather(relay, forward, return_exceptions=True)
             backend.close()
             self.sessions.pop(ws, None)
-            self.owners.pop(local_text, None)
+            self._forget(local, local_text)
             self.stats.ws_open -= 1
             if session.foreign and self.hub.active:
                 self.hub.publish({"type": "close", "conn": session_id,

@@ -31,9 +31,11 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def lab_sheet_line(request: bytes, peer: tuple) -> str:
+def lab_sheet_line(request: bytes, peer: tuple, name: str | None = None) -> str:
+    """The lab sheet's line; a session's name (a page in a class gives one) after it."""
     text = printable(abbreviate(request.decode("utf-8", "replace"), LOG_ECHO_LIMIT))
-    return f"Request dari client : {text} IP client : {peer!r}"
+    line = f"Request dari client : {text} IP client : {peer!r}"
+    return f"{line} [{printable(name)}]" if name else line
 
 
 class RequestLog:
@@ -49,16 +51,23 @@ class RequestLog:
         self.skipped = 0
         self._flush_scheduled = False
         self._window_open = False
+        # Names pages gave their sessions, by the (host, port) their connection comes from
+        # (the bridge fills it): who is who in a class. Never a metrics label.
+        self.names: dict[tuple, str] = {}
 
     # -- recording (hot path) -------------------------------------------------------------
     def requests(self, exchanges: list[Exchange], peer: tuple, conn: int, seconds: float) -> None:
+        name = self.names.get(tuple(peer[:2])) if self.names else None
         if self.json:
             ms = round(seconds * 1000, 3)
             for e in exchanges:
-                self._add_json({"event": "request", "session": conn, "peer": _peer(peer),
-                                "request": abbreviate(e.request.decode("utf-8", "replace"),
-                                                      LOG_ECHO_LIMIT),
-                                "handler": e.handler, "reply": e.outcome, "duration_ms": ms})
+                record = {"event": "request", "session": conn, "peer": _peer(peer),
+                          "request": abbreviate(e.request.decode("utf-8", "replace"),
+                                                LOG_ECHO_LIMIT),
+                          "handler": e.handler, "reply": e.outcome, "duration_ms": ms}
+                if name:
+                    record["name"] = name
+                self._add_json(record)
             return
         if self.budget <= 0:
             self.skipped += len(exchanges)
@@ -66,7 +75,7 @@ class RequestLog:
         for e in exchanges:
             if self.budget > 0:
                 self.budget -= 1
-                self._lines.append(lab_sheet_line(e.request, peer))
+                self._lines.append(lab_sheet_line(e.request, peer, name))
             else:
                 self.skipped += 1
         self._schedule()
