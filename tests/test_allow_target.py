@@ -198,3 +198,17 @@ def test_a_bad_class_file_line_is_named(tmp_path: Path) -> None:
     result = run_cli("--allow-target", f"@{bad}")
     assert result.returncode == 2
     assert "line 2" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_chosen_target_is_connected_only_to_send(server: ServerProcess) -> None:
+    """Like --backend's: opening (or reloading) a page makes no connection to it."""
+    with TinyTcpServer(answering(b"lazy: ")) as counted, start_server(
+            "--allow-target", counted.address) as running:
+        with ws_connect(ws_url(running, counted.address), subprotocols=[SUBPROTOCOL]) as ws:
+            hello = recv_type(ws, "hello")
+            assert hello["foreign"] is True and hello["backend"] == counted.address
+            time.sleep(0.3)  # a wrongly eager connection would have arrived by now
+            assert counted.peers == []
+            ws.send(json.dumps({"type": "send", "text": "42"}))
+            assert recv_type(ws, "reply")["line"] == "lazy: 42"
+            assert len(counted.peers) == 1

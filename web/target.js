@@ -70,8 +70,9 @@ pageParams.label = storedName();
 pageParams.target = targetOf(location.href);
 
 export class TargetChoice {
-  constructor({ form, targetRow, targetInput, nameInput, options, note, connection }) {
-    Object.assign(this, { form, targetRow, targetInput, nameInput, options, note, connection });
+  constructor({ form, targetRow, targetInput, nameInput, options, note, connection, onTarget }) {
+    Object.assign(this, { form, targetRow, targetInput, nameInput, options, note, connection,
+                          onTarget });
     this.refusal = "";
     this.targetInput.value = pageParams.target;
     this.nameInput.value = pageParams.label;
@@ -103,6 +104,7 @@ export class TargetChoice {
       fragment.append(option);
     }
     this.options.replaceChildren(fragment);
+    if (pageParams.target) this.onTarget?.(pageParams.target);
     this.render();
   }
 
@@ -117,6 +119,7 @@ export class TargetChoice {
     window.history.replaceState(null, "", withTarget(location.href, target));
     this.refusal = "";
     this.render();
+    if (target) this.onTarget?.(target);
     this.connection.restart(bridgeUrl());
   }
 
