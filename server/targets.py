@@ -36,6 +36,7 @@ from server.allow_list import (
 
 Resolver = Callable[[str], Awaitable[list[IPAddress]]]
 REASON_LIMIT = 120  # a WebSocket close reason is at most 123 bytes
+LOOKUP_TIMEOUT = 5.0  # a name that takes longer to resolve is refused as unresolvable
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +147,9 @@ async def resolve_host(host: str) -> list[IPAddress]:
     if literal is not None:
         return [literal]
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None,
-                                                             type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError):
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
+            host, None, type=socket.SOCK_STREAM), LOOKUP_TIMEOUT)
+    except (socket.gaierror, UnicodeError, OSError, TimeoutError):
         return []
     return _addresses(infos)
 

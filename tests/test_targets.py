@@ -134,3 +134,10 @@ def test_bad_class_files_say_where(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe")
     with pytest.raises(SpecError, match="cannot read class file"):
         load_allow_list([f"@{binary}"], table_lookup)
+
+
+def test_resolve_host_reads_numbers_and_localhost_without_a_lookup() -> None:
+    from server.targets import resolve_host
+    assert asyncio.run(resolve_host("0x7f.1")) == [ip_literal("127.0.0.1")]
+    assert asyncio.run(resolve_host("localhost")) == [ip_literal("127.0.0.1")]
+    assert asyncio.run(resolve_host("[::ffff:10.0.0.7]")) == [ip_literal("10.0.0.7")]
