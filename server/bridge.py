@@ -53,6 +53,7 @@ from server.foreign import (
 )
 from server.framing import TOO_LONG, LineFramer
 from server.replies import abbreviate, json_error, plain_error
+from server.request_log import RequestLog
 from server.requests import NO_ID
 from server.stats import ServiceStats
 from server.targets import ResolvedTarget
@@ -270,6 +271,7 @@ class BridgeSession:
         self.id = session_id
         self.label = label
         self.owner = owner  # the viewer key of the page that opened it (server view privacy)
+        self.name = "" if label == f"ws {session_id}" else label  # a name the page gave
         self.target = target
         self.foreign = target.foreign  # connect only to send; outlive TCP connections
         self.backend = backend  # None while a foreign session has no TCP connection
@@ -615,6 +617,11 @@ class BridgeSession:
                 "reply": abbreviate(message, 200), "handler": "-", "outcome": "-",
                 "ms": round((time.monotonic() - self.request_started) * 1000, 1),
                 "owner": self.owner})
+        request_log = self.bridge.request_log
+        if self.foreign and request_log is not None and self.backend is not None:
+            local = self.backend.transport.get_extra_info("sockname") or ("?", 0)
+            request_log.relayed(self.last_request, tuple(local[:2]), self.id, self.name,
+                                self.target.text)
         if self.outstanding > 0:
             self.outstanding -= 1
             if self.foreign:
@@ -653,6 +660,7 @@ class Bridge:
         self.sessions: dict[web.WebSocketResponse, BridgeSession] = {}
         self._next_id = 0
         self.tcp_count = 0  # foreign TCP connections opened so far (their view numbers)
+        self.request_log: RequestLog | None = None  # for requests relayed to a foreign server
         # The bridge's local address of each session on the in-process service -> the viewer
         # key of its page: how the server view knows whose requests the service reports.
         self.owners: dict[str, str] = {}

@@ -80,6 +80,25 @@ class RequestLog:
                 self.skipped += 1
         self._schedule()
 
+    def relayed(self, request: str, peer: tuple, conn: int, name: str | None,
+                backend: str) -> None:
+        """A request the bridge relayed to a foreign server (``--backend``, or a student's
+        own chosen with ``--allow-target``): the lab sheet's line with the session's name,
+        then where it went. ``peer`` is the bridge's address as that server sees it."""
+        text = abbreviate(request, LOG_ECHO_LIMIT)
+        if self.json:
+            record = {"event": "request", "session": conn, "peer": _peer(peer),
+                      "request": text, "backend": backend}
+            if name:
+                record["name"] = name
+            self._add_json(record)
+        elif self.budget > 0:
+            self.budget -= 1
+            self._lines.append(f"{lab_sheet_line(text.encode(), peer, name)} -> {backend}")
+            self._schedule()
+        else:
+            self.skipped += 1
+
     def event(self, kind: str, conn: int, peer: tuple, **fields: object) -> None:
         """A connection event (open, close, cut off): JSON format only; the readable log
         keeps to the lab sheet's one line per request."""

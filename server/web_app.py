@@ -89,6 +89,7 @@ def _run_service(request_log: RequestLog | None, tcp_sock: socket.socket | None)
             service = None
             backend = config.backend
         app[BRIDGE] = Bridge(config, backend, app[HUB], app[STATS], service)
+        app[BRIDGE].request_log = request_log
         yield
         if service is not None:
             await service.shutdown()

@@ -76,3 +76,22 @@ def test_control_characters_never_reach_the_terminal():
     line = lab_sheet_line(b"\x1b[31mred\x07", PEER)
     assert "\x1b" not in line and "\x07" not in line
     assert "\\x1b[31mred\\x07" in line
+
+
+def test_a_relayed_request_names_the_session_and_where_it_went() -> None:
+    out = io.StringIO()
+    log = RequestLog(out)
+    log.relayed("42\x1b[2J", ("127.0.0.1", 50412), 3, "Budi", "10.0.0.11:12345")
+    log.relayed("7", ("127.0.0.1", 50413), 4, "", "10.0.0.11:12345")
+    log.flush()
+    assert out.getvalue().splitlines() == [
+        "Request dari client : 42\\x1b[2J IP client : ('127.0.0.1', 50412) [Budi]"
+        " -> 10.0.0.11:12345",
+        "Request dari client : 7 IP client : ('127.0.0.1', 50413) -> 10.0.0.11:12345"]
+    out = io.StringIO()
+    log = RequestLog(out, log_format="json")
+    log.relayed("42", ("127.0.0.1", 50412), 3, "Budi", "10.0.0.11:12345")
+    log.flush()
+    assert json.loads(out.getvalue()) == {"event": "request", "session": 3,
+                                          "peer": "127.0.0.1:50412", "request": "42",
+                                          "backend": "10.0.0.11:12345", "name": "Budi"}

@@ -118,3 +118,12 @@ def test_names_reach_the_request_log_not_the_metrics() -> None:
         line = next(x for x in running.stdout().splitlines() if "[Budi Santoso]" in x)
         assert line.startswith("Request dari client : parity 42 IP client : ('127.0.0.1', ")
         assert "Budi" not in http_get(running.http_url + "/metrics")[2].decode()
+
+
+def test_requests_to_a_chosen_target_are_logged_with_the_name(student: TinyTcpServer) -> None:
+    with start_server("--allow-target", student.address) as running:
+        say(running, secrets.token_hex(16), "Ani Lestari", "halo", student.address)
+        wait_until(lambda: "[Ani Lestari]" in running.stdout(), what="the name in the log")
+        line = next(x for x in running.stdout().splitlines() if "[Ani Lestari]" in x)
+        assert line.startswith("Request dari client : halo IP client : ('127.0.0.1', ")
+        assert line.endswith(f"[Ani Lestari] -> {student.address}")
