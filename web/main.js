@@ -187,6 +187,7 @@ async function main() {
     getLang,
   });
   queue.note = queueNote;
+  queue.ownLocal = () => connection.state.local;
 
   connection.addEventListener("state", (e) => renderStatus(e.detail));
   renderStatus(connection.state);

@@ -53,6 +53,7 @@ export class QueueExperiment {
     this.timeline.setAttribute("aria-busy", "true");
     this.summaryKey = ["queue.running", {}];
     this.runs = [];
+    this.own = this.findOwn();
     const base = 40 + Math.floor(Math.random() * 50);
     for (let i = 1; i <= this.size; i++) {
       this.runs.push(this.open(i, String(base + i)));
@@ -121,6 +122,32 @@ export class QueueExperiment {
     return run;
   }
 
+  /** Under --single, this page's own connection is a client that holds or waits for a turn
+   * too: the timeline shows it (found by the local address the bridge reported). */
+  findOwn() {
+    if (this.foreign || !this.serverView.single) return null;
+    const local = this.ownLocal?.();
+    const mine = [...this.serverView.connections.values()].find((c) => local && c.peer === local);
+    return mine ? { conn: mine.conn, startState: mine.state, yielded: null, servedAgain: null } : null;
+  }
+
+  trackOwn(message) {
+    const own = this.own;
+    if (!own || message.conn !== own.conn) return false;
+    if (message.type === "waiting") own.yielded ??= message.t;
+    if (message.type === "served" && own.yielded != null) own.servedAgain ??= message.t;
+    return true;
+  }
+
+  ownText(start) {
+    const own = this.own;
+    if (!own) return "";
+    const parts = [t(own.startState === "waiting" ? "queue.ownWaiting" : "queue.ownHeld", { conn: own.conn })];
+    if (own.yielded != null) parts.push(t("queue.ownYielded", { ms: formatNumber(own.yielded - start) }));
+    if (own.servedAgain != null) parts.push(t("queue.ownServedAgain", { ms: formatNumber(own.servedAgain - start) }));
+    return parts.join(" · ");
+  }
+
   runFor(message) {
     if (message.conn != null) {
       const byConn = this.runs.find((r) => r.conn === message.conn);
@@ -135,6 +162,10 @@ export class QueueExperiment {
 
   onServerEvent(message) {
     if (!this.runs.length) return;
+    if (this.trackOwn(message)) {
+      this.schedule();
+      return;
+    }
     const run = this.runFor(message);
     if (!run) return;
     switch (message.type) {
@@ -192,6 +223,7 @@ export class QueueExperiment {
     const start = Math.min(...this.runs.map((r) => r.marks.accepted ?? r.marks.hello ?? Infinity));
     const out = [];
     if (this.summary.textContent) out.push(this.summary.textContent, "");
+    if (this.own) out.push(`- ${t("queue.ownLabel")}: ${this.ownText(start)}`);
     for (const run of this.runs) {
       const facts = MARKS.filter(([key]) => run.marks[key] != null)
         .map(([key, label]) => `${t(key === "accepted" && this.foreign ? "queue.connectedAt" : label)} ${formatNumber(run.marks[key] - start)} ms`);
@@ -227,6 +259,11 @@ export class QueueExperiment {
     const end = Math.max(start + 1, ...ends, this.running ? Date.now() : start + 1);
     const span = end - start;
     const fragment = document.createDocumentFragment();
+    if (this.own) {
+      const li = el("li", "queue-run queue-own");
+      li.append(el("div", "queue-head", t("queue.ownLabel")), el("p", "queue-times", this.ownText(start)));
+      fragment.append(li);
+    }
     for (const run of this.runs) {
       const li = el("li", `queue-run queue-${run.state}`);
       const head = el("div", "queue-head");
