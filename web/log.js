@@ -276,7 +276,14 @@ export class LogView {
     if (entry.kind === "request") this.renderRequest(li, meta, entry);
     else if (entry.kind === "reply") this.renderReply(li, meta, entry);
     else this.renderEvent(li, meta, entry);
+    if (this.filter && !this.filter(entry, li)) li.hidden = true;
     return li;
+  }
+
+  /** Show only entries for which `filter(entry, li)` is true (null: all). */
+  setFilter(filter) {
+    this.filter = filter;
+    this.rerender();
   }
 
   direction(meta, arrow, word, className) {
@@ -289,8 +296,10 @@ export class LogView {
     this.direction(meta, "→", t("entry.sent"), "dir-out");
     meta.append(el("span", "num", `#${entry.number}`));
     meta.append(el("span", "badge", entry.mode));
+    if (entry.end) meta.append(el("span", "note", t(`ending.short.${entry.end}`)));
     const stateWords = {
-      queued: t("entry.queued"), sending: t("entry.sending"), lost: t("entry.lost"),
+      queued: t("entry.queued"), sending: t("entry.sending"),
+      lost: entry.lostHow ? t(`entry.lost.${entry.lostHow}`) : t("entry.lost"),
     };
     if (stateWords[entry.state]) {
       meta.append(el("span", `state state-${entry.state}`, stateWords[entry.state]));
@@ -340,6 +349,8 @@ export class LogView {
   renderEvent(li, meta, entry) {
     this.direction(meta, "•", t("entry.event"), "dir-event");
     const bad = entry.type === "error" || entry.type === "backend_refused" ||
+      entry.type.startsWith("unreachable_") ||
+      (entry.type.startsWith("end_") && entry.type !== "end_closed") ||
       (entry.type === "closed" && entry.params?.code !== 1000);
     if (bad) {
       li.classList.add("is-error");
