@@ -22,7 +22,7 @@ from e2e.support import RunningServer, TinyTcpServer
 from tests.support import lines_of
 
 TARGET = {"en": "Server address", "id": "Alamat server"}
-NAME = {"en": "Your name", "id": "Nama kamu"}
+NAME = {"en": "Who are you?", "id": "Siapa kamu?"}  # not "Name" nor "Show": other fields
 STUDENTS = ("Budi", "Ani", "Citra")
 
 

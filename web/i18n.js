@@ -12,9 +12,9 @@ const en = {
 
   // --- one playground for a class (target.js, server view privacy)
   "target.label": "Server address",
-  "target.name": "Your name",
+  "target.name": "Who are you?",
   "target.connect": "Connect",
-  "target.nameHint": "Optional: the teacher sees it beside your session in the server view and the request log. Kept in this browser.",
+  "target.nameHint": "Optional: your name, as the teacher sees it beside your session in the server view and the request log. Kept in this browser.",
   "target.none": "Empty: the playground's own service. Type your server as HOST:PORT (or pick your name from the class list), then Enter.",
   "target.chosen": "This page talks to {target}. Enter connects to what you type instead.",
   "target.refused": "Refused by the playground: {reason}",
@@ -300,9 +300,9 @@ const id = {
 
   // --- one playground for a class (target.js, server view privacy)
   "target.label": "Alamat server",
-  "target.name": "Nama kamu",
+  "target.name": "Siapa kamu?",
   "target.connect": "Hubungkan",
-  "target.nameHint": "Opsional: guru melihatnya di samping sesimu pada tampilan server dan log permintaan. Disimpan di browser ini.",
+  "target.nameHint": "Opsional: namamu, seperti yang dilihat guru di samping sesimu pada tampilan server dan log permintaan. Disimpan di browser ini.",
   "target.none": "Kosong: layanan milik playground ini. Ketik server milikmu sebagai HOST:PORT (atau pilih namamu dari daftar kelas), lalu Enter.",
   "target.chosen": "Halaman ini berbicara dengan {target}. Enter menghubungkan ke yang kamu ketik.",
   "target.refused": "Ditolak oleh playground: {reason}",
