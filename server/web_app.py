@@ -165,6 +165,15 @@ async def target_for_request(request: web.Request) -> ResolvedTarget | Refusal:
                                 request.query.get("target"))
 
 
+async def allowed_address_for(request: web.Request) -> tuple[str, int]:
+    """For the page's other endpoints (its check): the address this page's target stands
+    for, or 403 with the reason it is not allowed. Decided like ``/ws`` (one function)."""
+    target = await target_for_request(request)
+    if isinstance(target, Refusal):
+        raise web.HTTPForbidden(text=target.reason + "\n")
+    return target.address
+
+
 async def _close_at_once(request: web.Request, code: int, reason: str) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(protocols=(SUBPROTOCOL,))
     await ws.prepare(request)

@@ -141,3 +141,30 @@ def test_resolve_host_reads_numbers_and_localhost_without_a_lookup() -> None:
     assert asyncio.run(resolve_host("0x7f.1")) == [ip_literal("127.0.0.1")]
     assert asyncio.run(resolve_host("localhost")) == [ip_literal("127.0.0.1")]
     assert asyncio.run(resolve_host("[::ffff:10.0.0.7]")) == [ip_literal("10.0.0.7")]
+
+
+def test_allowed_address_for_a_request_of_the_pages_check() -> None:
+    """The page's check asks the same question as /ws, with an HTTP answer."""
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from server.bridge import Bridge
+    from server.config import Config
+    from server.events import EventHub
+    from server.stats import ServiceStats
+    from server.web_app import BRIDGE, CONFIG, allowed_address_for
+
+    app = web.Application()
+    config = Config(backend=("127.0.0.1", 12345),
+                    allow=load_allow_list(["10.0.0.0/24:12345"], table_lookup))
+    app[CONFIG] = config
+    app[BRIDGE] = Bridge(config, ("127.0.0.1", 12345), EventHub(), ServiceStats())
+
+    async def ask(query: str):
+        return await allowed_address_for(make_mocked_request("GET", "/check" + query, app=app))
+
+    assert asyncio.run(ask("")) == ("127.0.0.1", 12345)
+    assert asyncio.run(ask("?target=10.7:12345")) == ("10.0.0.7", 12345)
+    with pytest.raises(web.HTTPForbidden) as refused:
+        asyncio.run(ask("?target=10.0.1.7:12345"))
+    assert "not allowed" in refused.value.text
