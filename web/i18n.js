@@ -234,7 +234,7 @@ const en = {
   "server.end.reset": "reset by the server",
   "server.end.timeout": "no reply in time: closed by the bridge",
   "server.end.websocket closed": "closed: the page went away",
-  "settings.foreignNote": "With --backend, the Backend, Line limit, WebSocket message limit and Reply timeout lines are about this playground's bridge; the other lines describe the playground's own service, not your server.",
+  "settings.foreignNote": "With --backend only what this playground's bridge does is listed: your server's own settings are in your program (its port, listen backlog, how many clients it serves).",
   "settings.replyTimeout": "Reply timeout (--backend)",
   "cheat.foreign": "Your server (--backend) speaks its own protocol: use Raw mode. The lines above are this playground's own service.",
   "queue.foreignExplain": "Against your server (--backend): {n} connections at once, each sends one number with no line ending and waits for the reply (at most {timeout} s). A single-threaded server answers them one by one. This page itself holds no connection to your server between messages, so it takes no turn.",
@@ -245,6 +245,7 @@ const en = {
   "queue.ownWaiting": "#{conn} was waiting for its turn when the experiment started",
   "queue.ownYielded": "gave up its turn at {ms} ms (idle while others waited)",
   "queue.ownServedAgain": "its turn came again at {ms} ms",
+  "queue.backlogNote": "A connection that connected about a second late waited in the operating system: the server's listen backlog (listen(1)) was full, so its first SYN was dropped and sent again.",
   "queue.answeredAfter": "answered after {ms} ms",
   "queue.timedOut": "timed out after {ms} ms",
   "queue.endedHow": "ended: {words}",
@@ -509,7 +510,7 @@ const id = {
   "server.end.reset": "di-reset oleh server",
   "server.end.timeout": "tidak ada balasan tepat waktu: ditutup jembatan",
   "server.end.websocket closed": "ditutup: halaman ditinggalkan",
-  "settings.foreignNote": "Dengan --backend, baris Server, Batas baris, Batas pesan WebSocket dan Batas tunggu balasan menyangkut jembatan playground ini; baris lainnya menjelaskan layanan bawaan playground, bukan server Anda.",
+  "settings.foreignNote": "Dengan --backend yang tercantum hanya yang dilakukan jembatan playground ini: pengaturan server Anda sendiri ada di program Anda (port, antrean listen, berapa client yang dilayani).",
   "settings.replyTimeout": "Batas tunggu balasan (--backend)",
   "cheat.foreign": "Server Anda (--backend) memakai protokolnya sendiri: gunakan mode Raw. Baris-baris di atas adalah layanan bawaan playground ini.",
   "queue.foreignExplain": "Terhadap server Anda (--backend): {n} koneksi sekaligus, masing-masing mengirim satu angka tanpa akhir baris dan menunggu balasan (paling lama {timeout} detik). Server single thread menjawabnya satu per satu. Halaman ini sendiri tidak memegang koneksi ke server Anda di antara pesan, jadi tidak mengambil giliran.",
@@ -520,6 +521,7 @@ const id = {
   "queue.ownWaiting": "#{conn} sedang menunggu giliran saat percobaan dimulai",
   "queue.ownYielded": "menyerahkan gilirannya pada {ms} ms (diam sementara yang lain menunggu)",
   "queue.ownServedAgain": "mendapat giliran lagi pada {ms} ms",
+  "queue.backlogNote": "Koneksi yang baru terhubung sekitar satu detik kemudian menunggu di sistem operasi: antrean listen server (listen(1)) penuh, jadi SYN pertamanya dibuang lalu dikirim ulang.",
   "queue.answeredAfter": "dibalas setelah {ms} ms",
   "queue.timedOut": "habis waktu setelah {ms} ms",
   "queue.endedHow": "berakhir: {words}",
@@ -619,5 +621,11 @@ export function formatMs(ms, lang = current) {
   if (ms == null || !Number.isFinite(ms)) return "";
   const locale = lang === "id" ? "id-ID" : "en-US";
   const digits = ms < 100 ? 1 : 0;
-  return Number(ms).toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return Number(ms).toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits,
+                                             useGrouping: false });
+}
+
+/** Whole milliseconds, never grouped ("1009", not "1.009", which reads as one). */
+export function formatWholeMs(ms) {
+  return String(Math.round(ms));
 }
