@@ -72,7 +72,7 @@ def test_a_json_request_on_the_wire_is_one_line(page: Page, server) -> None:
             "Default handler", "length", "Server language", "en",
             "One connection at a time (--single)", "yes", "Backend"]),
     ("id", ["Batas baris", "1000 byte", "Dijawab setelah jeda", "80 ms", "Batas waktu diam",
-            "60 dtk", "Jenis permintaan bawaan", "length", "Bahasa layanan", "ya", "Server"]),
+            "60 detik", "Jenis permintaan bawaan", "length", "Bahasa layanan", "ya", "Server"]),
 ])
 def test_settings_in_force_come_from_the_server(page: Page, start, lang: str,
                                                 rows: list[str]) -> None:

@@ -121,3 +121,21 @@ def test_export_is_a_lab_report(page: Page, start) -> None:
     assert re.search(r"Times are \S+ \(UTC[+-]\d\d:\d\d\)", text)
     for heading in ("## Aim", "## Analysis", "## Conclusion"):
         assert heading in text
+
+
+def test_queue_experiment_against_a_one_shot_server_ends_every_connection(page: Page,
+                                                                          start) -> None:
+    """The lab sheet's server exactly: it serves one client and exits. The other queue
+    connections are left in its backlog or refused; each still ends with a result."""
+    with LabServer("parity", loop=False) as lab:
+        front = start("--backend", lab.address, "--reply-timeout", "2")
+        page.goto(front.page_url("en"))
+        expect(page.get_by_role("status")).to_contain_text(READY["en"])
+        view = server_view(page)
+        view.get_by_role("button", name="Queue experiment").click()
+        expect(view).to_contain_text(re.compile(r"Done: 1 of 3 answered"), timeout=30_000)
+        runs = view.get_by_role("listitem").filter(has_text=re.compile(r"^queue-\d"))
+        expect(runs.filter(has_text="answered after")).to_have_count(1)
+        expect(runs.filter(has_text=re.compile(
+            r"ended: |timed out after"))).to_have_count(2)
+        expect(view).not_to_contain_text("Running")

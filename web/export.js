@@ -71,6 +71,14 @@ function mdCell(value) {
 export function settingsList(config) {
   if (!config) return [[t("settings.backend"), t("settings.unknown")]];
   const yesNo = (v) => (v ? t("settings.yes") : t("settings.no"));
+  if (config.external_backend) {  // only what the bridge does: the rest is the student's program
+    return [
+      [t("settings.backend"), t("settings.externalYes", { backend: config.backend })],
+      [t("settings.maxLine"), t("unit.bytes", { n: config.max_line })],
+      [t("settings.wsMax"), t("unit.bytes", { n: config.ws_max_message })],
+      [t("settings.replyTimeout"), t("unit.s", { n: config.reply_timeout_s })],
+    ];
+  }
   return [
     [t("settings.backend"), config.external_backend
       ? t("settings.externalYes", { backend: config.backend }) : config.backend],
@@ -82,8 +90,6 @@ export function settingsList(config) {
     [t("settings.single"), yesNo(config.single)],
     [t("settings.turnIdle"), t("unit.s", { n: config.turn_idle_s })],
     [t("settings.wsMax"), t("unit.bytes", { n: config.ws_max_message })],
-    ...(config.external_backend && config.reply_timeout_s != null
-      ? [[t("settings.replyTimeout"), t("unit.s", { n: config.reply_timeout_s })]] : []),
   ];
 }
 

@@ -246,7 +246,7 @@ const en = {
   "server.end.reset": "reset by the server",
   "server.end.timeout": "no reply in time: closed by the bridge",
   "server.end.websocket closed": "closed: the page went away",
-  "settings.foreignNote": "With --backend only the first two lines and the line limit are about this playground's bridge; the others describe the playground's own service, not your server.",
+  "settings.foreignNote": "With --backend only what this playground's bridge does is listed: your server's own settings are in your program (its port, listen backlog, how many clients it serves).",
   "settings.replyTimeout": "Reply timeout (--backend)",
   "cheat.foreign": "Your server (--backend) speaks its own protocol: use Raw mode. The lines above are this playground's own service.",
   "queue.foreignExplain": "Against your server (--backend): {n} connections at once, each sends one number with no line ending and waits for the reply (at most {timeout} s). A single-threaded server answers them one by one. This page itself holds no connection to your server between messages, so it takes no turn.",
@@ -257,6 +257,7 @@ const en = {
   "queue.ownWaiting": "#{conn} was waiting for its turn when the experiment started",
   "queue.ownYielded": "gave up its turn at {ms} ms (idle while others waited)",
   "queue.ownServedAgain": "its turn came again at {ms} ms",
+  "queue.backlogNote": "A connection that connected about a second late waited in the operating system: the server's listen backlog (listen(1)) was full, so its first SYN was dropped and sent again.",
   "queue.answeredAfter": "answered after {ms} ms",
   "queue.timedOut": "timed out after {ms} ms",
   "queue.endedHow": "ended: {words}",
@@ -317,7 +318,7 @@ const id = {
   "status.connectedTo": "terhubung · server {backend}",
   "status.ping": "ping {ms} ms",
   "status.queued": "{n} dalam antrean",
-  "status.reconnectIn": "menghubungkan ulang dalam {s} dtk",
+  "status.reconnectIn": "menghubungkan ulang dalam {s} detik",
   "status.reconnectAttempt": "menghubungkan ulang (percobaan ke-{n})…",
 
   "form.message": "Pesan",
@@ -351,7 +352,7 @@ const id = {
   "cheat.auto": "tanpa kata perintah: parity untuk bilangan bulat, length untuk yang lain",
   "cheat.json": "permintaan JSON; balasannya satu objek JSON dengan id yang sama",
   "cheat.help": "satu baris cara pakai",
-  "cheat.errors": "Galat diawali ERR dan sebuah kode (not_an_integer, invalid_utf8, line_too_long, invalid_json, unknown_handler, invalid_request, empty); koneksi tetap terbuka.",
+  "cheat.errors": "Error diawali ERR dan sebuah kode (not_an_integer, invalid_utf8, line_too_long, invalid_json, unknown_handler, invalid_request, empty); koneksi tetap terbuka.",
 
   "log.title": "Percakapan",
   "log.clear": "Bersihkan",
@@ -360,8 +361,8 @@ const id = {
   "log.exportMd": "Markdown (.md)",
   "log.exportCsv": "CSV (.csv)",
   "log.copy": "Salin",
-  "log.copied": "Markdown tersalin ke papan klip.",
-  "log.copyFailed": "Papan klip tidak tersedia di sini.",
+  "log.copied": "Markdown tersalin ke clipboard.",
+  "log.copyFailed": "Clipboard tidak tersedia di sini.",
   "log.empty": "Belum ada apa-apa. Ketik sebuah angka lalu tekan Enter.",
   "log.dropped": "{n} entri lama dibuang; yang tampil {cap} terakhir.",
   "log.jump": "Ke yang terbaru ({n} baru)",
@@ -370,10 +371,10 @@ const id = {
   "entry.sent": "dikirim",
   "entry.received": "diterima",
   "entry.event": "peristiwa",
-  "entry.error": "galat",
+  "entry.error": "error",
   "entry.queued": "dalam antrean: dikirim setelah terhubung",
   "entry.sending": "mengirim…",
-  "entry.queuedFor": "menunggu koneksi {s} dtk",
+  "entry.queuedFor": "menunggu koneksi {s} detik",
   "entry.lost": "tanpa balasan: koneksi tertutup lebih dulu",
   "entry.rtt": "RTT {ms} ms",
   "entry.since": "+{ms} ms sejak pesan sebelumnya",
@@ -398,11 +399,11 @@ const id = {
   "result.length": "karakter {characters} · byte {bytes} · grafem {graphemes}",
 
   "event.ws_open": "WebSocket terbuka",
-  "event.backend_connected": "Terhubung ke server {backend}, dari {local}",
+  "event.backend_connected": "Terhubung ke server: {backend}, dari {local}",
   "event.backend_refused": "Server tidak dapat dihubungi: {reason}",
   "event.backend_eof": "Server menutup sisinya (FIN); koneksi ditutup",
   "event.closed": "Ditutup: kode {code} ({codeName}), alasan “{reason}”",
-  "event.error": "Galat WebSocket: {detail}",
+  "event.error": "Error WebSocket: {detail}",
   "event.repeat": "×{n}",
   "code.1000": "penutupan normal",
   "code.1001": "server berhenti (going away)",
@@ -416,7 +417,7 @@ const id = {
   "error.noConnection": "halaman tidak bisa mencapai aplikasi web",
 
   "server.title": "Sisi Server",
-  "server.intro": "Apa yang dilihat layanan TCP: setiap client yang terhubung (sesi WebSocket halaman ini dan client TCP mentah) dan apa yang diminta masing-masing.",
+  "server.intro": "Apa yang dilihat layanan TCP: setiap client yang terhubung (sesi WebSocket halaman ini dan client TCP biasa) dan apa yang diminta masing-masing.",
   "server.modeMany": "Melayani banyak client sekaligus.",
   "server.modeSingle": "--single: melayani satu koneksi pada satu waktu; yang lain menunggu giliran.",
   "server.external": "Layanannya proses lain ({backend}); yang tampil di sini koneksi jembatan ini ke sana.",
@@ -438,7 +439,7 @@ const id = {
 
   "queue.title": "Percobaan antrean",
   "queue.button": "Percobaan antrean",
-  "queue.explain": "Server pada lembar praktikum berjalan single thread: ia menerima satu koneksi, menjawabnya, baru kemudian menerima koneksi berikutnya, sehingga client lain harus antre. Percobaan ini membuka {n} koneksi tambahan sekaligus (queue-1 … queue-{n}), mengirim satu angka di masing-masing, dan membiarkan tiap koneksi terbuka sekitar satu detik setelah dibalas, seperti client yang sibuk. Dengan --single terlihat satu dilayani dan yang lain ditandai menunggu, lalu dijawab satu per satu (koneksi yang diam menyerahkan gilirannya setelah {turn} dtk bila ada yang menunggu). Tanpa --single semuanya dilayani sekaligus.",
+  "queue.explain": "Server pada lembar praktikum berjalan single thread: ia menerima satu koneksi, menjawabnya, baru kemudian menerima koneksi berikutnya, sehingga client lain harus antre. Percobaan ini membuka {n} koneksi tambahan sekaligus (queue-1 … queue-{n}), mengirim satu angka di masing-masing, dan membiarkan tiap koneksi terbuka sekitar satu detik setelah dibalas, seperti client yang sibuk. Dengan --single terlihat satu dilayani dan yang lain ditandai menunggu, lalu dijawab satu per satu (koneksi yang diam menyerahkan gilirannya setelah {turn} detik bila ada yang menunggu). Tanpa --single semuanya dilayani sekaligus.",
   "queue.running": "Berjalan…",
   "queue.done": "Selesai: {answered} dari {n} dijawab, {ms} ms dari jawaban pertama sampai terakhir.",
   "queue.failed": "{label}: {reason}",
@@ -466,7 +467,7 @@ const id = {
   "settings.unknown": "tidak tersedia",
   "unit.bytes": "{n} byte",
   "unit.ms": "{n} ms",
-  "unit.s": "{n} dtk",
+  "unit.s": "{n} detik",
 
   "md.title": "Laporan praktikum: aplikasi client–server sederhana (single thread)",
   "md.date": "Tanggal",
@@ -533,24 +534,25 @@ const id = {
   "server.end.reset": "di-reset oleh server",
   "server.end.timeout": "tidak ada balasan tepat waktu: ditutup jembatan",
   "server.end.websocket closed": "ditutup: halaman ditinggalkan",
-  "settings.foreignNote": "Dengan --backend hanya dua baris pertama dan batas baris yang menyangkut jembatan playground ini; sisanya menjelaskan layanan bawaan playground, bukan server Anda.",
+  "settings.foreignNote": "Dengan --backend yang tercantum hanya yang dilakukan jembatan playground ini: pengaturan server Anda sendiri ada di program Anda (port, antrean listen, berapa client yang dilayani).",
   "settings.replyTimeout": "Batas tunggu balasan (--backend)",
   "cheat.foreign": "Server Anda (--backend) memakai protokolnya sendiri: gunakan mode Raw. Baris-baris di atas adalah layanan bawaan playground ini.",
-  "queue.foreignExplain": "Terhadap server Anda (--backend): {n} koneksi sekaligus, masing-masing mengirim satu angka tanpa akhir baris dan menunggu balasan (paling lama {timeout} dtk). Server single thread menjawabnya satu per satu. Halaman ini sendiri tidak memegang koneksi ke server Anda di antara pesan, jadi tidak mengambil giliran.",
-  "queue.ownSingle": "Koneksi halaman ini sendiri juga sebuah client: dengan --single ia mengambil giliran seperti yang lain (menyerahkannya setelah diam {turn} dtk bila ada yang menunggu), jadi koneksi yang antre bisa menunggu koneksi halaman ini.",
+  "queue.foreignExplain": "Terhadap server Anda (--backend): {n} koneksi sekaligus, masing-masing mengirim satu angka tanpa akhir baris dan menunggu balasan (paling lama {timeout} detik). Server single thread menjawabnya satu per satu. Halaman ini sendiri tidak memegang koneksi ke server Anda di antara pesan, jadi tidak mengambil giliran.",
+  "queue.ownSingle": "Koneksi halaman ini sendiri juga sebuah client: dengan --single ia mengambil giliran seperti yang lain (menyerahkannya setelah diam {turn} detik bila ada yang menunggu), jadi koneksi yang antre bisa menunggu koneksi halaman ini.",
   "queue.connectedAt": "terhubung",
   "queue.ownLabel": "koneksi halaman ini sendiri",
   "queue.ownHeld": "#{conn} sedang memegang giliran saat percobaan dimulai",
   "queue.ownWaiting": "#{conn} sedang menunggu giliran saat percobaan dimulai",
   "queue.ownYielded": "menyerahkan gilirannya pada {ms} ms (diam sementara yang lain menunggu)",
   "queue.ownServedAgain": "mendapat giliran lagi pada {ms} ms",
+  "queue.backlogNote": "Koneksi yang baru terhubung sekitar satu detik kemudian menunggu di sistem operasi: antrean listen server (listen(1)) penuh, jadi SYN pertamanya dibuang lalu dikirim ulang.",
   "queue.answeredAfter": "dibalas setelah {ms} ms",
   "queue.timedOut": "habis waktu setelah {ms} ms",
   "queue.endedHow": "berakhir: {words}",
   "log.filter": "Tampilkan",
   "log.filter.all": "semuanya",
   "log.filter.messages": "hanya permintaan dan balasan",
-  "log.filter.errors": "hanya galat",
+  "log.filter.errors": "hanya error",
   "log.search": "Cari di percakapan",
   "log.undo": "Batalkan bersihkan",
   "log.restored": "Dipulihkan: percakapan sebelum halaman dimuat ulang ({n} entri).",
@@ -559,7 +561,7 @@ const id = {
   "report.name": "Nama",
   "report.nim": "NIM",
   "report.class": "Kelas",
-  "report.saved": "Disimpan di peramban ini; diisikan ke setiap ekspor.",
+  "report.saved": "Disimpan di browser ini; diisikan ke setiap ekspor.",
   "md.student": "Identitas",
   "md.aim": "Tujuan",
   "md.aim.hint": "Apa yang ingin ditunjukkan percobaan ini (isi sendiri).",
@@ -643,5 +645,11 @@ export function formatMs(ms, lang = current) {
   if (ms == null || !Number.isFinite(ms)) return "";
   const locale = lang === "id" ? "id-ID" : "en-US";
   const digits = ms < 100 ? 1 : 0;
-  return Number(ms).toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return Number(ms).toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits,
+                                             useGrouping: false });
+}
+
+/** Whole milliseconds, never grouped ("1009", not "1.009", which reads as one). */
+export function formatWholeMs(ms) {
+  return String(Math.round(ms));
 }

@@ -9,6 +9,7 @@ const DIAGRAM_ROWS = 30;
 const DIAGRAM_TEXT = 60;
 
 const utf8 = new TextEncoder();
+const MERMAID_ENTITIES = { "#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;" };
 
 export function loadStudent(storage = globalThis.localStorage) {
   try {
@@ -73,7 +74,7 @@ export function zonedIso(ms) {
 export function mermaidText(text) {
   let value = String(text ?? "").replace(/[\r\n]+/g, " ");
   if (value.length > DIAGRAM_TEXT) value = `${value.slice(0, DIAGRAM_TEXT)}…`;
-  value = value.replace(/#/g, "#35;").replace(/;/g, "#59;").replace(/[<>]/g, (c) => (c === "<" ? "#lt;" : "#gt;"));
+  value = value.replace(/[#;<>]/g, (c) => MERMAID_ENTITIES[c]);
   return value.trim() || "(empty)";
 }
 

@@ -5,7 +5,7 @@
 // bridge's `t`): accepted, served (its turn), first byte read, answered, closed.
 
 import { SUBPROTOCOL, bridgeUrl } from "./connection.js";
-import { formatNumber, t } from "./i18n.js";
+import { formatWholeMs, t } from "./i18n.js";
 import { parseJsonObject } from "./json.js";
 
 export const QUEUE_SIZE = 3;
@@ -124,6 +124,34 @@ export class QueueExperiment {
 
   /** Under --single, this page's own connection is a client that holds or waits for a turn
    * too: the timeline shows it (found by the local address the bridge reported). */
+  /** A run's marks as "label N ms" from `start` (against a foreign server, "connected" is
+   * the bridge's TCP handshake, not the server's accept). */
+  facts(run, start) {
+    return MARKS.filter(([key]) => run.marks[key] != null)
+      .map(([key, label]) => `${t(key === "accepted" && this.foreign ? "queue.connectedAt" : label)} ` +
+                            `${formatWholeMs(run.marks[key] - start)} ms`);
+  }
+
+  /** How a run ended: answered after N ms (from its request), timed out, or why not. */
+  result(run) {
+    const from = run.marks.sentAt ?? run.marks.accepted ?? run.marks.hello;
+    if (run.marks.answered != null) {
+      return `${t("queue.answeredAfter", { ms: formatWholeMs(run.marks.answered - from) })}: ${run.number} → ${run.reply}`;
+    }
+    if (run.how === "timeout") {
+      return t("queue.timedOut", { ms: formatWholeMs((run.marks.closed ?? Date.now()) - from) });
+    }
+    return t("queue.endedHow", { words: run.error || "…" });
+  }
+
+  /** Against a foreign server: did a connection connect about a second after the first
+   * (a SYN dropped by a full listen backlog and sent again)? */
+  backlogged() {
+    if (!this.foreign) return false;
+    const connected = this.runs.map((r) => r.marks.accepted).filter((x) => x != null);
+    return connected.length > 1 && Math.max(...connected) - Math.min(...connected) > 700;
+  }
+
   findOwn() {
     if (this.foreign || !this.serverView.single) return null;
     const local = this.ownLocal?.();
@@ -143,8 +171,8 @@ export class QueueExperiment {
     const own = this.own;
     if (!own) return "";
     const parts = [t(own.startState === "waiting" ? "queue.ownWaiting" : "queue.ownHeld", { conn: own.conn })];
-    if (own.yielded != null) parts.push(t("queue.ownYielded", { ms: formatNumber(own.yielded - start) }));
-    if (own.servedAgain != null) parts.push(t("queue.ownServedAgain", { ms: formatNumber(own.servedAgain - start) }));
+    if (own.yielded != null) parts.push(t("queue.ownYielded", { ms: formatWholeMs(own.yielded - start) }));
+    if (own.servedAgain != null) parts.push(t("queue.ownServedAgain", { ms: formatWholeMs(own.servedAgain - start) }));
     return parts.join(" · ");
   }
 
@@ -168,6 +196,10 @@ export class QueueExperiment {
     }
     const run = this.runFor(message);
     if (!run) return;
+    if (this.foreign) {  // the bridge cannot see the server's accept or read: only its own marks
+      if (message.type === "open") run.conn = message.conn;
+      return;
+    }
     switch (message.type) {
       case "open":
         run.conn = message.conn;
@@ -225,16 +257,10 @@ export class QueueExperiment {
     if (this.summary.textContent) out.push(this.summary.textContent, "");
     if (this.own) out.push(`- ${t("queue.ownLabel")}: ${this.ownText(start)}`);
     for (const run of this.runs) {
-      const facts = MARKS.filter(([key]) => run.marks[key] != null)
-        .map(([key, label]) => `${t(key === "accepted" && this.foreign ? "queue.connectedAt" : label)} ${formatNumber(run.marks[key] - start)} ms`);
-      const from = run.marks.sentAt ?? run.marks.accepted ?? run.marks.hello;
-      const result = run.marks.answered != null
-        ? `${t("queue.answeredAfter", { ms: formatNumber(run.marks.answered - from) })}: ${run.number} → ${run.reply}`
-        : run.how === "timeout"
-          ? t("queue.timedOut", { ms: formatNumber((run.marks.closed ?? Date.now()) - from) })
-          : t("queue.endedHow", { words: run.error || "…" });
-      out.push(`- ${run.label}: ${facts.join(" · ")} — ${result}`);
+      const facts = this.facts(run, start);
+      out.push(`- ${run.label}: ${facts.join(" · ")} — ${this.result(run)}`);
     }
+    if (this.backlogged()) out.push("", t("queue.backlogNote"));
     if (note) out.push("", note);
     return out;
   }
@@ -243,10 +269,11 @@ export class QueueExperiment {
     if (this.summaryKey) {
       const [key, vars] = this.summaryKey;
       const words = { ...vars };
-      if ("ms" in words) words.ms = formatNumber(words.ms);
+      if ("ms" in words) words.ms = formatWholeMs(words.ms);
       const failures = this.runs.filter((r) => r.error)
         .map((r) => t("queue.failed", { label: r.label, reason: r.error }));
-      this.summary.textContent = [t(key, words), ...failures, this.note?.() ?? ""].join(" ").trim();
+      const backlog = this.backlogged() ? t("queue.backlogNote") : "";
+      this.summary.textContent = [t(key, words), ...failures, backlog, this.note?.() ?? ""].join(" ").trim();
     }
     this.legend.hidden = !this.runs.length;
     if (!this.runs.length) {
@@ -305,9 +332,9 @@ export class QueueExperiment {
       }
       li.append(bar);
 
-      const facts = MARKS.filter(([key]) => run.marks[key] != null)
-        .map(([key, label]) => `${t(label)} ${formatNumber(run.marks[key] - start)} ms`);
+      const facts = this.facts(run, start);
       li.append(el("p", "queue-times", facts.join(" · ")));
+      if (this.foreign && !this.running) li.append(el("p", "queue-times", this.result(run)));
       fragment.append(li);
     }
     this.timeline.replaceChildren(fragment);
