@@ -197,7 +197,8 @@ async function main() {
 
   const targetChoice = new TargetChoice({
     form: $("target-form"), targetRow: $("target-row"), targetInput: $("target"),
-    nameInput: $("session-name"), options: $("class-names"), note: $("target-note"), connection,
+    nameInput: $("session-name"), classRow: $("class-row"), classList: $("class-list"),
+    note: $("target-note"), connection,
     // a student's own server may not speak this protocol's JSON: Raw, as with --backend
     onTarget: () => { $("mode-raw").checked = true; renderModeHelp(); },
   });

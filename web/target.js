@@ -70,14 +70,21 @@ pageParams.label = storedName();
 pageParams.target = targetOf(location.href);
 
 export class TargetChoice {
-  constructor({ form, targetRow, targetInput, nameInput, options, note, connection, onTarget }) {
-    Object.assign(this, { form, targetRow, targetInput, nameInput, options, note, connection,
-                          onTarget });
+  constructor({ form, targetRow, targetInput, nameInput, classRow, classList, note, connection,
+                onTarget }) {
+    Object.assign(this, { form, targetRow, targetInput, nameInput, classRow, classList, note,
+                          connection, onTarget });
     this.refusal = "";
     this.targetInput.value = pageParams.target;
     this.nameInput.value = pageParams.label;
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
+      this.apply();
+    });
+    // Choosing a name from the class list is typing it and pressing Enter.
+    this.classList.addEventListener("change", () => {
+      if (!this.classList.value) return;
+      this.targetInput.value = this.classList.value;
       this.apply();
     });
     connection.addEventListener("closed", (event) => {
@@ -97,13 +104,9 @@ export class TargetChoice {
     const shared = Boolean(config?.targets_allowed) || config?.server_view === "own";
     this.form.hidden = !shared;
     this.targetRow.hidden = !config?.targets_allowed;
-    const fragment = document.createDocumentFragment();
-    for (const name of config?.class_names ?? []) {
-      const option = document.createElement("option");
-      option.value = name;
-      fragment.append(option);
-    }
-    this.options.replaceChildren(fragment);
+    this.names = config?.targets_allowed ? config.class_names ?? [] : [];
+    this.classRow.hidden = this.names.length === 0;
+    this.renderClassList();
     if (pageParams.target) this.onTarget?.(pageParams.target);
     this.render();
   }
@@ -123,7 +126,22 @@ export class TargetChoice {
     this.connection.restart(bridgeUrl());
   }
 
+  /** The class file's names, and a first entry that chooses none. */
+  renderClassList() {
+    const fragment = document.createDocumentFragment();
+    for (const name of ["", ...(this.names ?? [])]) {
+      const option = document.createElement("option");
+      option.value = name;
+      option.textContent = name || t("target.pick");
+      fragment.append(option);
+    }
+    this.classList.replaceChildren(fragment);
+    const chosen = (this.names ?? []).find((n) => n.toLowerCase() === pageParams.target.toLowerCase());
+    this.classList.value = chosen ?? "";
+  }
+
   render() {
+    if (this.names?.length) this.renderClassList();
     if (this.refusal) {
       this.note.textContent = t("target.refused", { reason: this.refusal });
       this.note.dataset.kind = "error";
