@@ -92,3 +92,10 @@ def start() -> Iterator[Callable[..., RunningServer]]:
     for running in reversed(started):
         running.stop()
 
+
+
+@pytest.fixture
+def module_page(page: Page, server: RunningServer) -> Page:
+    """A page of the server, for unit tests that import the page's ES modules (same origin)."""
+    page.goto(server.url + "?lang=en")
+    return page

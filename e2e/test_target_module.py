@@ -11,11 +11,7 @@ CALL = """async ([name, args]) => {
   return m[name](...args);
 }"""
 
-
-@pytest.fixture
-def module_page(page: Page, server) -> Page:
-    page.goto(server.url + "?lang=en")  # same origin for the import
-    return page
+# module_page: e2e/conftest.py
 
 
 @pytest.mark.parametrize(("href", "target"), [
