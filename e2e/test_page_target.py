@@ -23,6 +23,7 @@ from tests.support import lines_of
 
 TARGET = {"en": "Server address", "id": "Alamat server"}
 PICK = {"en": "Pick from the list", "id": "Pilih dari daftar"}
+SETTINGS = {"en": "Settings in force", "id": "Pengaturan yang berlaku"}
 NAME = {"en": "Who are you?", "id": "Siapa kamu?"}  # not "Name" nor "Show": other fields
 STUDENTS = ("Budi", "Ani", "Citra")
 
@@ -85,6 +86,8 @@ def test_the_field_connects_to_a_class_name_and_keeps_it_in_the_url(
     expect(page.get_by_role("status")).to_contain_text(students["Ani"].address)
     send(page, "42", lang)
     expect(reply(page, "server of Ani: 42", lang)).to_have_count(1)
+    settings = page.get_by_role("region", name=SETTINGS[lang])
+    expect(settings).to_contain_text(students["Ani"].address)  # the chosen server, not ours
 
     # a bookmark: the page opens there again
     page.reload()

@@ -11,7 +11,7 @@ import { UndoableClear, keepSaved, loadConversation, makeFilter, restoreInto } f
 import { STUDENT_FIELDS, loadStudent, saveStudent } from "./lab-report.js";
 import { QueueExperiment, QUEUE_SIZE } from "./queue.js";
 import { ServerView } from "./server-view.js";
-import { splitBackend, TargetChoice } from "./target.js";
+import { configFor, splitBackend, TargetChoice } from "./target.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -97,7 +97,7 @@ function renderStatus(state) {
 function renderSettings() {
   const list = $("settings-list");
   const fragment = document.createDocumentFragment();
-  for (const [name, value] of settingsList(config)) {
+  for (const [name, value] of settingsList(configFor(config, connectionState))) {
     const dt = document.createElement("dt");
     dt.textContent = name;
     const dd = document.createElement("dd");
@@ -300,7 +300,8 @@ async function main() {
     .filter((e) => e.kind === "event" && /^(end_|unreachable_|closed|backend_refused|error)/.test(e.type))
     .map((e) => ({ time: e.time, text: eventText(e) }));
   const markdown = () => toMarkdown({
-    rows: conversationRows(store.entries), config, dropped: store.dropped, student,
+    rows: conversationRows(store.entries), config: configFor(config, connectionState),
+    dropped: store.dropped, student,
     consoleLines: serverView.consoleText(), queueLines: queue.reportLines(), events: reportEvents(),
   });
   $("export-md").addEventListener("click", () => {

@@ -64,6 +64,13 @@ export function splitBackend(backend, pageHost = location.hostname) {
   return [reachableHost(text.slice(0, cut), pageHost), text.slice(cut + 1)];
 }
 
+/** The settings as the page shows and reports them: with a chosen target, the server is
+ * that one (a foreign server, like --backend's), not the playground's own service. */
+export function configFor(config, state, target = pageParams.target) {
+  if (!config || !target || !state?.backend || state.backend === config.backend) return config;
+  return { ...config, backend: state.backend, external_backend: true };
+}
+
 // Set before main.js builds its Connection: the first WebSocket already carries them.
 pageParams.viewer = randomKey();
 pageParams.label = storedName();
