@@ -1,0 +1,25 @@
+# One client at a time, in a loop (as the lab sheet means it), and robust: a parity server a
+# careful student writes without threads. Reads one recv() per client.
+import socket
+import sys
+
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen(5)
+print("Waiting...", flush=True)
+while True:
+    conn, address = listener.accept()
+    with conn:
+        data = conn.recv(1024)
+        if not data:
+            continue
+        try:
+            angka = int(data.decode())
+        except (ValueError, UnicodeDecodeError):
+            conn.sendall(b"bukan angka")
+            continue
+        if angka % 2 == 0:
+            conn.sendall(f"angka {angka} merupakan genap".encode())
+        else:
+            conn.sendall(f"angka {angka} merupakan ganjil".encode())
