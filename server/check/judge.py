@@ -113,7 +113,7 @@ def judge_robust(case: Case, obs: Observation, timeout: float) -> Judgement:
     closes (or, for ``empty``, nothing is asked of it) and still answers the next client."""
     if obs.exit is not None and obs.exit.crashed:
         return Judgement("fail", "crashed", {"status": obs.exit.status, "hint": case.hint})
-    if obs.main.cut:
+    if obs.main.cut and case.id != "long":  # an echo of the long line may pass 64 KiB
         return Judgement("fail", "cut", {"limit_kib": 64})
     if case.kind != "empty" and obs.main.ended == "timeout" and not obs.main.answered:
         return Judgement("fail", "robust_silent", {"timeout": timeout, "hint": case.hint})

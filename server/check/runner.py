@@ -16,7 +16,7 @@ from server.check import judge as judging
 from server.check.cases import PARITY_CASES, PROBE, Case, catalogue
 from server.check.results import CaseResult, Exchange, Observation, Report
 from server.check.supervisor import SETTLE, RunError, Supervisor
-from server.check.wire import Client, Unreachable, exchange, resolve
+from server.check.wire import Client, Unreachable, elapsed_ms, exchange, resolve
 
 AT_ONCE_WINDOW = 1.0
 
@@ -170,7 +170,7 @@ class Runner:
         if client is None:
             return Observation(Exchange(b"", b"", ended, 0.0, connected=False))
         client.close()
-        main = Exchange(b"", b"", "closed", round((time.monotonic() - started) * 1000, 2))
+        main = Exchange(b"", b"", "closed", elapsed_ms(started))
         await asyncio.sleep(0.05)  # let the server see the close before the next client
         return Observation(main, await self._next_client(main, exercise))
 
@@ -196,9 +196,10 @@ class Runner:
                 client_a.close()
                 client_a = None
                 reply, ended, cut = await client_b.read_reply(time.monotonic() + self.timeout)
-            waited = (time.monotonic() - sent) * 1000
-            main = Exchange(case.sends, reply, ended, round((time.monotonic() - b_started)
-                                                            * 1000, 2), cut)
+            answered_at = client_b.last_byte if reply else time.monotonic()
+            waited = (answered_at - sent) * 1000
+            main = Exchange(case.sends, reply, ended, round((answered_at - b_started) * 1000, 2),
+                            cut)
         finally:
             if client_a is not None:
                 client_a.close()
@@ -218,10 +219,10 @@ class Runner:
             how = await client.send(case.sends, self.timeout)
             first, ended, cut = await client.read_reply(time.monotonic() + self.timeout)
             main = Exchange(case.sends, first, ended if how != "timeout" or first else how,
-                            round((time.monotonic() - started) * 1000, 2), cut)
+                            elapsed_ms(started, client.last_byte if first else 0.0), cut)
             second, ended2, cut2 = await client.read_reply(time.monotonic() + self.timeout)
-            after = Exchange(b"", second, ended2, round((time.monotonic() - started) * 1000, 2),
-                             cut2)
+            after = Exchange(b"", second, ended2,
+                             elapsed_ms(started, client.last_byte if second else 0.0), cut2)
         finally:
             client.close()
         return Observation(main, after)

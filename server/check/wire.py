@@ -49,6 +49,7 @@ class Client:
         self.buffer = b""
         self.eof = False
         self.reset = False
+        self.last_byte = 0.0  # monotonic time the last bytes arrived (a pause is not the reply's)
         self.loop = asyncio.get_running_loop()
 
     @classmethod
@@ -115,6 +116,8 @@ class Client:
                 return reply, "reply" if reply else "timeout", False
             if not chunk:
                 self.eof = True
+            else:
+                self.last_byte = time.monotonic()
             self.buffer += chunk
 
     def close(self) -> None:
@@ -142,15 +145,16 @@ async def exchange(addresses: list[tuple[int, tuple]], data: bytes, timeout: flo
     started = time.monotonic()
     client, ended, _ = await Client.connect(addresses, timeout)
     if client is None:
-        return Exchange(data, b"", ended, _ms(started), connected=False)
+        return Exchange(data, b"", ended, elapsed_ms(started), connected=False)
     try:
         ended = await client.send(data, timeout)
         reply, how, cut = await client.read_reply(time.monotonic() + timeout, pause)
         return Exchange(data, reply, how if ended != "timeout" or reply else ended,
-                        _ms(started), cut)
+                        elapsed_ms(started, client.last_byte if reply else 0.0), cut)
     finally:
         client.close()
 
 
-def _ms(started: float) -> float:
-    return round((time.monotonic() - started) * 1000, 2)
+def elapsed_ms(started: float, until: float = 0.0) -> float:
+    """Milliseconds from ``started`` to ``until`` (the last byte of a reply), or to now."""
+    return round(((until or time.monotonic()) - started) * 1000, 2)
