@@ -4,7 +4,8 @@
 // the analysis the lab sheet asks for).
 
 import { replyText } from "./log.js";
-import { formatMs, t } from "./i18n.js";
+import { formatMs, getLang, t } from "./i18n.js";
+import { reportSections } from "./report-sections.js";
 
 const MD_CELL_LIMIT = 300;
 
@@ -120,6 +121,7 @@ export function toMarkdown({ rows, config, dropped, now = Date.now() }) {
   for (const key of ["md.a1", "md.a2", "md.a3"]) {
     out.push(`### ${t(key)}`, "", `_${t(`${key}.hint`)}_`, "");
   }
+  for (const section of reportSections(getLang())) out.push(section, ""); // e.g. the last check
   out.push(`## ${t("md.conclusion")}`, "", "");
   return out.join("\n");
 }
