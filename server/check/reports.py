@@ -125,7 +125,8 @@ def text_report(report: Report, lang: str, colour: bool = False) -> str:
 
 # -- Markdown ------------------------------------------------------------------------------
 def md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A table cell: pipes escaped (GFM honours ``\\|`` in code spans too), one line."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def md_code(text: str) -> str:
