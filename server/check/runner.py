@@ -16,7 +16,7 @@ from server.check import judge as judging
 from server.check.cases import PARITY_CASES, PROBE, Case, catalogue
 from server.check.results import CaseResult, Exchange, Observation, Report
 from server.check.supervisor import SETTLE, RunError, Supervisor
-from server.check.wire import Client, Unreachable, elapsed_ms, exchange, resolve
+from server.check.wire import Client, Unreachable, elapsed_ms, exchange, resolve, unconnected
 
 AT_ONCE_WINDOW = 1.0
 
@@ -168,7 +168,7 @@ class Runner:
         started = time.monotonic()
         client, ended, _ = await Client.connect(self.addresses, self.timeout)
         if client is None:
-            return Observation(Exchange(b"", b"", ended, 0.0, connected=False))
+            return Observation(unconnected(b"", ended, started))
         client.close()
         main = Exchange(b"", b"", "closed", elapsed_ms(started))
         await asyncio.sleep(0.05)  # let the server see the close before the next client
@@ -179,13 +179,13 @@ class Runner:
         a_started = time.monotonic()
         client_a, ended, _ = await Client.connect(self.addresses, self.timeout)
         if client_a is None:
-            return Observation(Exchange(b"", b"", ended, 0.0, connected=False))
+            return Observation(unconnected(b"", ended, a_started))
         client_b = None
         try:
             b_started = time.monotonic()
             client_b, ended, _ = await Client.connect(self.addresses, self.timeout)
             if client_b is None:
-                return Observation(Exchange(case.sends, b"", ended, 0.0, connected=False))
+                return Observation(unconnected(case.sends, ended, b_started))
             sent = time.monotonic()
             how = await client_b.send(case.sends, self.timeout)
             window = min(AT_ONCE_WINDOW, self.timeout)
@@ -214,7 +214,7 @@ class Runner:
         started = time.monotonic()
         client, ended, _ = await Client.connect(self.addresses, self.timeout)
         if client is None:
-            return Observation(Exchange(case.sends, b"", ended, 0.0, connected=False))
+            return Observation(unconnected(case.sends, ended, started))
         try:
             how = await client.send(case.sends, self.timeout)
             first, ended, cut = await client.read_reply(time.monotonic() + self.timeout)

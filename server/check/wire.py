@@ -55,7 +55,8 @@ class Client:
     @classmethod
     async def connect(cls, addresses: list[tuple[int, tuple]],
                       timeout: float) -> tuple[Client | None, str, str]:
-        """(client, "", "") or (None, ``refused``/``timeout``, why): each address in turn."""
+        """(client, "", "") or (None, ``refused``/``timeout``/``reset``, why): each address
+        in turn."""
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout
         ended, why = "refused", "no address"
@@ -68,6 +69,9 @@ class Client:
                 return cls(sock), "", ""
             except TimeoutError:
                 ended, why = "timeout", f"no answer to connect within {timeout:g} s"
+            except (ConnectionResetError, ConnectionAbortedError):
+                sock.close()  # accepted, then reset before asyncio saw the connect finish
+                return None, "reset", "reset at once"
             except OSError as exc:
                 ended, why = "refused", (exc.strerror or str(exc)).lower()
             sock.close()
@@ -145,7 +149,7 @@ async def exchange(addresses: list[tuple[int, tuple]], data: bytes, timeout: flo
     started = time.monotonic()
     client, ended, _ = await Client.connect(addresses, timeout)
     if client is None:
-        return Exchange(data, b"", ended, elapsed_ms(started), connected=False)
+        return unconnected(data, ended, started)
     try:
         ended = await client.send(data, timeout)
         reply, how, cut = await client.read_reply(time.monotonic() + timeout, pause)
@@ -153,6 +157,12 @@ async def exchange(addresses: list[tuple[int, tuple]], data: bytes, timeout: flo
                         elapsed_ms(started, client.last_byte if reply else 0.0), cut)
     finally:
         client.close()
+
+
+def unconnected(data: bytes, ended: str, started: float) -> Exchange:
+    """The exchange of a client whose connect failed: refused, timed out, or reset at once
+    (a server that accepts and resets: connected, and answered with nothing)."""
+    return Exchange(data, b"", ended, elapsed_ms(started), connected=ended == "reset")
 
 
 def elapsed_ms(started: float, until: float = 0.0) -> float:
