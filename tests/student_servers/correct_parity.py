@@ -1,8 +1,6 @@
 # A correct parity server: threads (several clients at once), line by line (a request
 # without LF is answered after a 50 ms pause), errors answered, the connection kept open.
-import socket
-import sys
-import threading
+from _listen import serve_in_threads
 
 
 def answer(conn, line):
@@ -12,16 +10,6 @@ def answer(conn, line):
     except (ValueError, UnicodeDecodeError):
         reply = "ERR bukan bilangan bulat\n"
     conn.sendall(reply.encode())
-
-
-def main():
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", int(sys.argv[1])))
-    listener.listen(16)
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=serve_loop, args=(conn,), daemon=True).start()
 
 
 def serve_loop(conn):
@@ -48,5 +36,4 @@ def serve_loop(conn):
             conn.settimeout(0.05 if buffer else None)
 
 
-if __name__ == "__main__":
-    main()
+serve_in_threads(serve_loop)

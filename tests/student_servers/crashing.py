@@ -1,12 +1,8 @@
 # Serves clients in a loop, one at a time, but int() on anything not a number raises and
 # the whole program ends with a traceback.
-import socket
-import sys
+from _listen import listener as listen_on_argv_port
 
-listener = socket.socket()
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", int(sys.argv[1])))
-listener.listen(5)
+listener = listen_on_argv_port(5)
 while True:
     conn, _ = listener.accept()
     data = conn.recv(1024)

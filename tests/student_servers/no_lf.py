@@ -1,8 +1,6 @@
 # A correct parity server (threads, loop) whose replies end with no LF, and which keeps the
 # connection open: the checker must take the pause after the reply as its end.
-import socket
-import sys
-import threading
+from _listen import serve_in_threads
 
 
 def serve(conn):
@@ -18,10 +16,4 @@ def serve(conn):
                 conn.sendall(b"bukan angka")
 
 
-listener = socket.socket()
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", int(sys.argv[1])))
-listener.listen(16)
-while True:
-    conn, _ = listener.accept()
-    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+serve_in_threads(serve)

@@ -1,7 +1,5 @@
 # Correct in every way but one: it converts through float, so 2**64 + 1 comes out even.
-import socket
-import sys
-import threading
+from _listen import serve_in_threads
 
 
 def serve(conn):
@@ -15,10 +13,4 @@ def serve(conn):
                 conn.sendall(b"ERR bukan angka\n")
 
 
-listener = socket.socket()
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", int(sys.argv[1])))
-listener.listen(16)
-while True:
-    conn, _ = listener.accept()
-    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+serve_in_threads(serve)
