@@ -61,17 +61,24 @@ HINT_CRASH = {
 HINT_WRONG = {
     "en": {
         "else": "is an `else` missing?",
-        "zero": "0 is even (0 % 2 == 0): is 0 treated as a special case?",
-        "negative": "in some languages -7 % 2 is -1, not 1: test `% 2 == 0`.",
+        "zero": "is an `else` missing, or is 0 treated as a special case (0 % 2 == 0: "
+                "0 is even)?",
+        "negative": "is an `else` missing? (In C or Java -7 % 2 is -1, not 1: test "
+                    "`% 2 == 0`.)",
+        "float": "is an `else` missing?",
         "no_newline": "is an `else` missing?",
-        "crlf": "is the CR (\\r) before the LF left in the number?",
+        "crlf": "is an `else` missing, or is the CR (\\r) before the LF kept in the number?",
     },
     "id": {
         "else": "apakah ada `else` yang hilang?",
-        "zero": "0 itu genap (0 % 2 == 0): apakah 0 diperlakukan khusus?",
-        "negative": "di beberapa bahasa -7 % 2 hasilnya -1, bukan 1: uji `% 2 == 0`.",
+        "zero": "apakah ada `else` yang hilang, atau 0 diperlakukan khusus (0 % 2 == 0: "
+                "0 itu genap)?",
+        "negative": "apakah ada `else` yang hilang? (Di C atau Java -7 % 2 hasilnya -1, bukan "
+                    "1: uji `% 2 == 0`.)",
+        "float": "apakah ada `else` yang hilang?",
         "no_newline": "apakah ada `else` yang hilang?",
-        "crlf": "apakah CR (\\r) sebelum LF masih ikut di angkanya?",
+        "crlf": "apakah ada `else` yang hilang, atau CR (\\r) sebelum LF masih ikut di "
+                "angkanya?",
     },
 }
 HINT_SILENT = {
