@@ -80,6 +80,7 @@ def server_parser() -> argparse.ArgumentParser:
         description="The client-server playground: the lab sheet's TCP service (parity and "
                     "length) and a web page that bridges a browser to it over WebSocket.",
         epilog=f"Client: {PROG} client [--host H] [--port P] [--once TEXT]. "
+               f"Check a lab server: {PROG} check HOST:PORT (docs/check.md). "
                "Protocol and limits: docs/protocol.md.")
     add = p.add_argument
     add("--version", action="version", version=f"%(prog)s {__version__}")

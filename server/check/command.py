@@ -72,7 +72,7 @@ def check_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", metavar="COMMAND",
                    help="start this shell command (the student's program), start it again "
                         "whenever it has exited, stop it at the end")
-    p.add_argument("--format", choices=tuple(RENDERERS), default="text",
+    p.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text",
                    help="report format (default text)")
     p.add_argument("--output", metavar="FILE", help="write the report here, not to stdout")
     p.add_argument("--output-dir", metavar="DIR", default="check-reports",
