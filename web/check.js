@@ -20,6 +20,12 @@ function el(tag, className, text) {
   return node;
 }
 
+/** A case's explanation in `lang`, as a sentence (capitalised). */
+function sentence(c, lang) {
+  const text = c.explanations?.[lang] ?? c.explanation ?? "";
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export class LabCheck {
   constructor({ button, status, rows, summary }) {
     Object.assign(this, { button, status, rows, summary });
@@ -99,7 +105,7 @@ export class LabCheck {
     id.scope = "row";
     id.append(el("code", "", c.id));
     const verdict = el("td", "check-verdict", t(`check.verdict.${c.verdict}`));
-    const explanation = el("td", "check-explanation", c.explanations?.[lang] ?? c.explanation);
+    const explanation = el("td", "check-explanation", sentence(c, lang));
     const bytesCell = el("td", "check-bytes");
     if (c.verdict !== "skip") bytesCell.append(this.bytesDetails(c));
     row.append(id, verdict, explanation, bytesCell);
@@ -149,15 +155,12 @@ export class LabCheck {
     out.push("| --- | --- | --- | --- | --- |");
     for (const c of this.cases) {
       out.push(`| \`${c.id}\` | ${t(`check.verdict.${c.verdict}`, {}, lang)} | ${code(c, "sent")} | ${
-        code(c, "received")} | ${cell(c.explanations?.[lang] ?? c.explanation)} |`);
+        code(c, "received")} | ${cell(sentence(c, lang))} |`);
     }
     const findings = this.cases.filter((c) => c.verdict === "info");
     if (findings.length) {
       out.push("", `### ${t("check.md.findings", {}, lang)}`, "");
-      for (const c of findings) {
-        const text = c.explanations?.[lang] ?? c.explanation;
-        out.push(`- ${text.charAt(0).toUpperCase()}${text.slice(1)}`);
-      }
+      for (const c of findings) out.push(`- ${sentence(c, lang)}`);
     }
     return `${out.join("\n")}\n`;
   }
