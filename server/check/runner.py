@@ -50,9 +50,9 @@ class Runner:
         except Unreachable as exc:
             report.unreachable = str(exc)
             return report
-        if self.supervisor is not None:
-            await self.supervisor.start()
         try:
+            if self.supervisor is not None:
+                await self.supervisor.start()
             await self._run_cases(report)
         finally:
             if self.supervisor is not None:

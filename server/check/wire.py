@@ -74,6 +74,9 @@ class Client:
                 return None, "reset", "reset at once"
             except OSError as exc:
                 ended, why = "refused", (exc.strerror or str(exc)).lower()
+            except BaseException:  # cancelled (the page left, Ctrl-C): no socket left open
+                sock.close()
+                raise
             sock.close()
         return None, ended, why
 
