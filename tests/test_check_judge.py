@@ -164,8 +164,9 @@ def test_two_clients_at_once_or_one_at_a_time() -> None:
     assert (at_once.verdict, at_once.finding) == ("info", "at_once")
     queued = verdict(CASE["two_clients"], Observation(reply(b"genap\n"), waited_ms=2004.0))
     assert (queued.verdict, queued.finding) == ("info", "one_at_a_time")
-    assert say(queued) == ("the second client waited 2.0 s: the server serves one client at a "
-                           "time (single-threaded, as in the lab sheet).")
+    assert say(queued) == ("one at a time — the second client waited 2.0 s: the server serves "
+                           "one client at a time (single-threaded, as in the lab sheet).")
+    assert say(at_once).startswith("at once — ")
     assert "menunggu 2,0 dtk" in say(queued, "id")
     crashed = verdict(CASE["two_clients"], Observation(reply(b"", "reset"),
                                                        exit=ProgramExit(1, ())))

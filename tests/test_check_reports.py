@@ -54,6 +54,7 @@ def test_json_is_the_contracts_shape_with_english_verdicts() -> None:
     assert "apakah ada `else` yang hilang?" in first["explanation"]
     assert body["cases"][2]["exit"] == {"status": 1, "output": list(TRACEBACK)}
     assert body["cases"][2]["restarted"] is True
+    assert body["cases"][3]["finding"] == "one at a time"
 
 
 def test_json_shows_bytes_that_are_not_utf8_as_escapes() -> None:
@@ -100,7 +101,8 @@ def test_markdown_has_target_date_table_and_findings() -> None:
     assert "| `even` | fail | `42\\n` |" in text
     assert "### Findings for the analysis" in text
     findings = text.split("### Findings for the analysis")[1]
-    assert "- The second client waited 2.0 s: the server serves one client at a time" in findings
+    assert ("- One at a time — the second client waited 2.0 s: the server serves one client "
+            "at a time") in findings
     assert "```\nTraceback (most recent call last):" in text
 
 

@@ -145,20 +145,24 @@ TEXT = {
         "still_answers_empty": "a client that left without sending did not hurt: the next "
                                "client was answered.",
         "both_answered": "two clients one after the other were both answered.",
-        "at_once": "while client A was connected and silent, client B was answered in "
-                   "{ms} ms: the server serves several clients at once (threads or asyncio).",
-        "one_at_a_time": "the second client waited {seconds} s: the server serves one "
-                         "client at a time (single-threaded, as in the lab sheet).",
-        "b_unanswered": "client B was not answered, even after client A left (it ended: "
-                        "{ended}).",
-        "both_in_order": "two requests sent in one packet were both answered, in order: the "
-                         "server reads line by line.",
-        "only_first": "of two requests sent in one packet only the first was answered "
-                      "(“{reply}”): the server reads once per connection.",
-        "as_one": "two requests sent in one packet were answered as one (“{reply}”): the "
-                  "server treats what one recv() returns as one message, not line by line.",
-        "pipelined_unanswered": "two requests sent in one packet got no reply (it ended: "
-                                "{ended}).",
+        "at_once": "at once — while client A was connected and silent, client B was "
+                   "answered in {ms} ms: the server serves several clients at once (threads "
+                   "or asyncio).",
+        "one_at_a_time": "one at a time — the second client waited {seconds} s: the server "
+                         "serves one client at a time (single-threaded, as in the lab "
+                         "sheet).",
+        "b_unanswered": "one at a time — client B was not answered, even after client A "
+                        "left (it ended: {ended}).",
+        "both_in_order": "both answered in order — two requests sent in one packet got two "
+                         "replies: the server reads line by line.",
+        "only_first": "only the first answered — of two requests sent in one packet only "
+                      "the first got a reply (“{reply}”): the server reads once per "
+                      "connection.",
+        "as_one": "answered as one request — two requests sent in one packet got one reply "
+                  "(“{reply}”): the server treats what one recv() returns as one message, "
+                  "not line by line.",
+        "pipelined_unanswered": "no reply — two requests sent in one packet got no reply "
+                                "(it ended: {ended}).",
         "skipped": "not run: the server stopped accepting connections after “{after}”.",
         "unreachable": "not run: the target could not be reached ({reason}).",
     },
@@ -208,20 +212,23 @@ TEXT = {
         "still_answers_empty": "klien yang pergi tanpa mengirim tidak mengganggu: klien "
                                "berikutnya dibalas.",
         "both_answered": "dua klien berturut-turut sama-sama dibalas.",
-        "at_once": "selama klien A terhubung dan diam, klien B dibalas dalam {ms} ms: server "
-                   "melayani beberapa klien sekaligus (thread atau asyncio).",
-        "one_at_a_time": "klien kedua menunggu {seconds} dtk: server melayani satu klien "
-                         "pada satu waktu (single thread, seperti pada lembar praktikum).",
-        "b_unanswered": "klien B tidak dibalas, bahkan setelah klien A pergi (berakhir: "
-                        "{ended}).",
-        "both_in_order": "dua permintaan dalam satu paket sama-sama dibalas, berurutan: "
-                         "server membaca baris per baris.",
-        "only_first": "dari dua permintaan dalam satu paket hanya yang pertama dibalas "
-                      "(“{reply}”): server membaca sekali per koneksi.",
-        "as_one": "dua permintaan dalam satu paket dibalas sebagai satu (“{reply}”): server "
-                  "menganggap hasil satu recv() sebagai satu pesan, bukan baris per baris.",
-        "pipelined_unanswered": "dua permintaan dalam satu paket tidak dibalas (berakhir: "
-                                "{ended}).",
+        "at_once": "sekaligus — selama klien A terhubung dan diam, klien B dibalas dalam "
+                   "{ms} ms: server melayani beberapa klien sekaligus (thread atau asyncio).",
+        "one_at_a_time": "satu per satu — klien kedua menunggu {seconds} dtk: server "
+                         "melayani satu klien pada satu waktu (single thread, seperti pada "
+                         "lembar praktikum).",
+        "b_unanswered": "satu per satu — klien B tidak dibalas, bahkan setelah klien A "
+                        "pergi (berakhir: {ended}).",
+        "both_in_order": "keduanya dibalas berurutan — dua permintaan dalam satu paket "
+                         "mendapat dua balasan: server membaca baris per baris.",
+        "only_first": "hanya yang pertama dibalas — dari dua permintaan dalam satu paket "
+                      "hanya yang pertama mendapat balasan (“{reply}”): server membaca sekali "
+                      "per koneksi.",
+        "as_one": "dibalas sebagai satu permintaan — dua permintaan dalam satu paket "
+                  "mendapat satu balasan (“{reply}”): server menganggap hasil satu recv() "
+                  "sebagai satu pesan, bukan baris per baris.",
+        "pipelined_unanswered": "tidak dibalas — dua permintaan dalam satu paket tidak "
+                                "mendapat balasan (berakhir: {ended}).",
         "skipped": "tidak dijalankan: server berhenti menerima koneksi setelah “{after}”.",
         "unreachable": "tidak dijalankan: target tidak bisa dihubungi ({reason}).",
     },

@@ -33,7 +33,7 @@ def case_json(case: CaseResult, lang: str) -> dict:
         "explanation": explanation(case, lang),
     }
     if case.finding:
-        out["finding"] = case.finding
+        out["finding"] = finding_word(case.finding, "en")
     if case.cut:
         out["cut"] = True
     if case.restarted is not None:
