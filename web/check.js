@@ -101,8 +101,7 @@ export class LabCheck {
   appendRow(c) {
     const lang = getLang();
     const row = el("tr", `check-row verdict-${c.verdict}`);
-    const id = el("th", "check-id");
-    id.scope = "row";
+    const id = el("td", "check-id"); // a cell, so a row reads "even pass …" cell by cell
     id.append(el("code", "", c.id));
     const verdict = el("td", "check-verdict", t(`check.verdict.${c.verdict}`));
     const explanation = el("td", "check-explanation", sentence(c, lang));
