@@ -10,7 +10,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
 from server.check.cases import case_ids
-from tests.support import free_port, start_server
+from tests.student_servers import student_server
+from tests.support import free_port, start_server, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -82,3 +83,17 @@ def test_an_unreachable_backend_is_an_error_message() -> None:
     with start_server("--backend", f"127.0.0.1:{free_port()}") as front:
         got = messages(f"ws://127.0.0.1:{front.http_port}/check")
     assert got[-1]["type"] == "error" and "cannot connect" in got[-1]["message"]
+
+
+def test_leaving_cancels_the_check_and_frees_the_web_app() -> None:
+    with student_server("silent") as backend, start_server("--backend", backend) as front:
+        url = f"ws://127.0.0.1:{front.http_port}/check"
+        with ws_connect(url, open_timeout=10) as first:
+            assert json.loads(first.recv(timeout=10))["type"] == "start"
+        # the first check would take about 40 s against a silent server; it was cancelled,
+        # so a new one starts within moments (the handler ends just after the close)
+        def starts() -> bool:
+            with ws_connect(url, open_timeout=10) as second:
+                return json.loads(second.recv(timeout=10))["type"] == "start"
+
+        wait_until(starts, timeout=5, interval=0.1, what="a new check after the first left")
