@@ -182,3 +182,18 @@ def test_ctrl_c_stops_the_program_and_exits_130() -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not is_listening(port)
+
+
+def test_text_shows_each_case_as_it_finishes() -> None:
+    with student_server("silent") as target:
+        proc = subprocess.Popen([sys.executable, "-m", "server", "check", target, "--timeout",
+                                 "0.5", "--lang", "en"], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().startswith(f"Checking {target}")
+            assert proc.stdout.readline().startswith("fail     even")
+            assert proc.poll() is None  # the run goes on: this was progress, not the end
+        finally:
+            proc.kill()
+            proc.communicate()
