@@ -197,3 +197,12 @@ def test_text_shows_each_case_as_it_finishes() -> None:
         finally:
             proc.kill()
             proc.communicate()
+
+
+def test_default_report_is_indonesian_and_single_serves_one_at_a_time() -> None:
+    with start_server("--single", "--quiet") as service:
+        result = run(f"127.0.0.1:{service.tcp_port}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"Memeriksa 127.0.0.1:{service.tcp_port} (latihan: parity)")
+    assert "satu per satu — klien kedua menunggu 2,0 dtk" in result.stdout
+    assert "Ringkasan: 11 lulus, 0 gagal, 2 info, 0 lewat" in result.stdout
