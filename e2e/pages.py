@@ -20,7 +20,7 @@ NAMES = {
         "length": "Length", "raw": "Raw", "waiting": "waiting",
     },
     "id": {
-        "message": "Pesan", "conversation": "Percakapan", "server": "Peladen",
+        "message": "Pesan", "conversation": "Percakapan", "server": "Server",
         "bytes": "Bita", "queue": "Percobaan antrean", "export": "Ekspor", "copy": "Salin",
         "clear": "Bersihkan", "send": "Kirim", "auto": "Auto", "parity": "Parity",
         "length": "Length", "raw": "Raw", "waiting": "menunggu",
@@ -30,6 +30,7 @@ NAMES = {
 # The status's words (whole words: "disconnected" does not say "connected").
 CONNECTED = {"en": re.compile(r"\bconnected\b"), "id": re.compile(r"\bterhubung\b")}
 DISCONNECTED = {"en": re.compile(r"\bdisconnected\b"), "id": re.compile(r"\bterputus\b")}
+READY = {"en": re.compile(r"\bready\b"), "id": re.compile(r"\bsiap\b")}
 RECONNECTING = {"en": re.compile(r"\breconnecting\b"), "id": re.compile(r"menghubungkan ulang")}
 
 
@@ -43,9 +44,10 @@ def open_page(page: Page, server: RunningServer, lang: str = "en") -> Page:
 def open_page_behind(page: Page, start: Callable[..., RunningServer], backend: str,
                      lang: str = "en") -> RunningServer:
     """Start a server with ``--backend backend`` (``host:port``) and open its page in ``lang``
-    (connected through to that backend); returns the server."""
+    (ready: a foreign backend is connected only to send); returns the server."""
     front = start("--backend", backend)
-    open_page(page, front, lang)
+    page.goto(front.page_url(lang))
+    expect(page.get_by_role("status")).to_contain_text(READY[lang])
     return front
 
 

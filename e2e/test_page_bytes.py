@@ -16,7 +16,7 @@ def open_byte_view_behind(page: Page, start, backend: TinyTcpServer) -> None:
 
 
 @pytest.mark.parametrize(("lang", "on_wire"), [("en", "bytes on the wire"),
-                                               ("id", "byte di kabel")])
+                                               ("id", "byte di jaringan")])
 def test_byte_view_shows_line_endings_hex_and_size(page: Page, server, lang: str,
                                                    on_wire: str) -> None:
     open_page(page, server, lang)
@@ -51,7 +51,9 @@ def test_byte_view_shows_a_reply_that_came_without_a_line_ending(page: Page, sta
         expect(answer).to_contain_text("23 bytes on the wire")
         expect(answer).to_contain_text("no LF")
         expect(answer).not_to_contain_text("genap\\n")
-        expect(request(page, "12")).to_contain_text("12\\n")
+        # with --backend the page sends what the lab sheet's client sends: no line ending
+        expect(request(page, "12")).to_contain_text("2 bytes on the wire")
+        expect(request(page, "12")).not_to_contain_text("12\\n")
 
 
 def test_a_json_request_on_the_wire_is_one_line(page: Page, server) -> None:
@@ -69,8 +71,8 @@ def test_a_json_request_on_the_wire_is_one_line(page: Page, server) -> None:
     ("en", ["Line limit", "1000 bytes", "Idle flush", "80 ms", "Idle timeout", "60 s",
             "Default handler", "length", "Server language", "en",
             "One connection at a time (--single)", "yes", "Backend"]),
-    ("id", ["Batas baris", "1000 byte", "Kirim setelah jeda", "80 ms", "Batas waktu diam",
-            "60 dtk", "Handler bawaan", "length", "Bahasa layanan", "ya", "Backend"]),
+    ("id", ["Batas baris", "1000 byte", "Dijawab setelah jeda", "80 ms", "Batas waktu diam",
+            "60 detik", "Jenis permintaan bawaan", "length", "Bahasa layanan", "ya", "Server"]),
 ])
 def test_settings_in_force_come_from_the_server(page: Page, start, lang: str,
                                                 rows: list[str]) -> None:

@@ -61,3 +61,16 @@ def test_queue_experiment_without_single_serves_all_at_once(page: Page, server,
     assert times[2] - times[0] < 500, times
     expect(view.get_by_role("listitem").filter(has_text="queue-").filter(
         has_text=NAMES[lang]["waiting"])).to_have_count(0)
+
+
+def test_queue_experiment_under_single_accounts_for_the_pages_own_connection(
+        page: Page, start) -> None:
+    single = start("--single", "--turn-idle", "0.8")
+    open_page(page, single)
+    view = server_view(page)
+    page.get_by_role("button", name=NAMES["en"]["queue"]).click()
+    expect(view).to_contain_text(DONE["en"], timeout=20_000)
+    own = view.get_by_role("listitem").filter(has_text="this page's own connection")
+    expect(own).to_contain_text("held the turn when the experiment started")
+    expect(own).to_contain_text(re.compile(r"gave up its turn at [\d,]+ ms"))
+    expect(view).to_contain_text("This page's own connection is a client too")

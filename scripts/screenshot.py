@@ -8,6 +8,8 @@ drives the page with Playwright and Chromium, and writes PNGs into ``docs/screen
 * ``queue-single.png`` - the queue experiment under ``--single``, while connections wait
 * ``queue-single-done.png`` - the same once all are answered
 * ``phone.png`` / ``dark.png`` / ``indonesian.png`` - a 375 px screen, the dark scheme, ``?lang=id``
+* ``student-server.png`` - ``--backend`` to a student's single-threaded server
+  (``tests/lab_server.py``): line endings chosen, the server's crash named
 
 Run: ``python scripts/screenshot.py [--out DIR]`` (``make screenshot``).
 """
@@ -26,8 +28,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from ensure_chromium import find_chromium  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from e2e.pages import CONNECTED, NAMES, reply, send, server_view  # noqa: E402
+from e2e.pages import CONNECTED, NAMES, READY, entry, reply, send, server_view  # noqa: E402
 from e2e.support import CHROMIUM_ARGS, RunningServer, start_server  # noqa: E402
+from tests.support import LabServer  # noqa: E402
 
 WIDE = {"width": 1360, "height": 1000}
 
@@ -46,6 +49,30 @@ def converse(page: Page, lang: str = "en") -> None:
     send(page, "parity abc", lang)
     page.get_by_role("radio", name=NAMES[lang]["auto"]).check()
     expect(reply(page, "ERR not_an_integer", lang)).to_have_count(1)
+
+
+def student_server(browser, out: Path) -> None:
+    """The page in front of a lab-sheet-style server: a reply without LF, a line ending
+    chosen, a crash named."""
+    with LabServer("parity") as lab:
+        front = start_server("--backend", lab.address)
+        try:
+            context = browser.new_context(viewport=WIDE, color_scheme="light")
+            page = context.new_page()
+            page.goto(front.page_url("en"))
+            expect(page.get_by_role("status")).to_contain_text(READY["en"])
+            send(page, "42")
+            expect(reply(page, "angka 42 merupakan genap")).to_have_count(1)
+            page.get_by_label("Line ending").select_option("lf")
+            send(page, "7")
+            expect(reply(page, "angka 7 merupakan ganjil")).to_have_count(1)
+            send(page, "tujuh")
+            expect(entry(page, "without replying").first).to_be_visible()
+            page.get_by_role("button", name="Bytes").click()
+            page.screenshot(path=out / "student-server.png", full_page=True)
+            context.close()
+        finally:
+            front.stop()
 
 
 def main() -> int:
@@ -109,6 +136,7 @@ def main() -> int:
             view.screenshot(path=args.out / "queue-single.png")
             expect(view).to_contain_text("Done: 3 of 3 answered", timeout=30_000)
             view.screenshot(path=args.out / "queue-single-done.png")
+            student_server(browser, args.out)
             browser.close()
     finally:
         single.stop()

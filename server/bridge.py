@@ -13,6 +13,12 @@ this module only pumps bytes, with flow control both ways:
 
 A backend that answers without LF is still heard: the same :class:`LineFramer` as the
 service's, with the idle flush after a pause and a final flush at close.
+
+A session's backend is *foreign* (:attr:`Target.foreign`: ``--backend``, or a target a page
+chose) or the in-process service. A foreign backend is connected lazily, only to send a
+message, and a session outlives its TCP connections (see :mod:`server.foreign`); the
+in-process service is connected before the WebSocket is accepted, so its view shows the
+page's own connection from the start.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 import json
 import logging
 import socket
+import time
 from collections import deque
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +37,19 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from server.config import Config
 from server.errors import HandlerError
 from server.events import EventHub, now_ms
+from server.foreign import (
+    CLOSED,
+    CLOSED_WITHOUT_REPLY,
+    CONNECT_TIMEOUT,
+    HOLD_GRACE,
+    LINE_ENDINGS,
+    RESET,
+    TIMEOUT,
+    Target,
+    connect_failure,
+    connection_end,
+    must_hold,
+)
 from server.framing import TOO_LONG, LineFramer
 from server.replies import abbreviate, json_error, plain_error
 from server.requests import NO_ID
@@ -39,7 +59,6 @@ from server.tcp_service import TcpService
 log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "playground.v1"
-CONNECT_TIMEOUT = 5.0
 WS_HIGH_WATER = 256 * 1024  # past this, the browser is slow: stop reading the backend
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 registry: "Try Again Later" (backend unreachable)
 
@@ -52,12 +71,19 @@ class Rejection:
     reply: str  # the reply line, without LF
 
 
-def message_to_line(message: str, max_line: int, lang: str) -> bytes | Rejection:
-    """The request line (LF included) for one WebSocket text message, or why not.
+def message_to_line(message: str, max_line: int, lang: str,
+                    ending: str | None = None) -> bytes | Rejection:
+    """The request line (its line ending included) for one WebSocket text message, or why
+    not.
 
-    One trailing LF or CRLF is the message's line ending; any other CR or LF would split it
-    into several requests, which the contract forbids (never a silent split)."""
-    if message.endswith("\r\n"):
+    Without ``ending``, one trailing LF or CRLF is the message's line ending and LF is sent;
+    with ``ending`` (``lf``, ``crlf`` or ``none``: the page's Raw mode) the message is the
+    text alone and that ending is sent exactly. Any other CR or LF would split it into
+    several requests, which the contract forbids (never a silent split)."""
+    terminator = b"\n"
+    if ending is not None:
+        body, terminator = message, LINE_ENDINGS[ending]
+    elif message.endswith("\r\n"):
         body = message[:-2]
     elif message.endswith("\n"):
         body = message[:-1]
@@ -68,7 +94,7 @@ def message_to_line(message: str, max_line: int, lang: str) -> bytes | Rejection
     line = body.encode("utf-8", "replace")  # a lone surrogate cannot cross the wire
     if len(line) > max_line:
         return _reject(body, HandlerError("line_too_long"), max_line, lang)
-    return line + b"\n"
+    return line + terminator
 
 
 def binary_rejection(max_line: int, lang: str) -> Rejection:
@@ -127,8 +153,13 @@ class BackendConnection(asyncio.Protocol):
     session as they come. No task sits between the socket and the browser: a reply is
     written to the WebSocket from ``data_received`` when nothing needs to wait."""
 
-    def __init__(self, config) -> None:
+    def __init__(self, config, foreign: bool = False) -> None:
         self.config = config
+        self.foreign = foreign
+        self.number = 0  # a foreign connection's number in the server view
+        self.exc: BaseException | None = None  # why the connection was lost, if an error
+        self.timed_out = False  # the bridge closed it: no reply within --reply-timeout
+        self.last_activity = time.monotonic()  # a foreign backend's last byte (or request)
         self.framer = LineFramer(config.ws_message_limit, keep_cr=True)
         self.transport: asyncio.Transport | None = None
         self.session: BridgeSession | None = None
@@ -150,6 +181,8 @@ class BackendConnection(asyncio.Protocol):
             self._deliver_end()
 
     def data_received(self, data: bytes) -> None:
+        if self.foreign:
+            self.last_activity = time.monotonic()
         if self.session is None:
             self.early.append(data)
             return
@@ -180,6 +213,7 @@ class BackendConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.writable.set()
+        self.exc = exc
         if exc is None:
             self._finish(WSCloseCode.OK, "backend closed the connection")
         else:
@@ -200,7 +234,7 @@ class BackendConnection(asyncio.Protocol):
         line = self.framer.flush()
         if line is not None:
             self.session.reply_lines([line], "close")
-        self.session.backend_closed(*self.finished)
+        self.session.backend_closed(self, *self.finished)
 
     def pause_writing(self) -> None:
         self.writable.clear()
@@ -227,13 +261,15 @@ class BridgeSession:
     events), in order."""
 
     def __init__(self, bridge: Bridge, ws: web.WebSocketResponse, session_id: int,
-                 label: str | None, backend: BackendConnection,
+                 label: str | None, target: Target, backend: BackendConnection | None,
                  transport: asyncio.Transport | None) -> None:
         self.bridge = bridge
         self.ws = ws
         self.id = session_id
         self.label = label
-        self.backend = backend
+        self.target = target
+        self.foreign = target.foreign  # connect only to send; outlive TCP connections
+        self.backend = backend  # None while a foreign session has no TCP connection
         self.enveloped = ws.ws_protocol == SUBPROTOCOL
         self.outstanding = 0  # request lines sent whose reply has not come back yet
         # Rejections wait behind replies still owed, so replies stay in order.
@@ -242,21 +278,29 @@ class BridgeSession:
         self.pending_lines: list[bytes] = []
         self.raw_transport = (transport if not self.enveloped and not ws.compress
                               else None)
-        self.queue: deque[tuple] = deque()  # (lines, how) or ("close", code, reason)
+        self.queue: deque[tuple] = deque()  # (lines, how) or ("close", code, reason, backend)
         self.queue_ready = asyncio.Event()
         self.backend_paused = False
+        # foreign sessions only
+        self.released = asyncio.Event()  # a reply came or a connection's end was told
+        self.previous_unterminated = False  # the last request had no line ending
+        self.request_started = 0.0  # monotonic time the oldest owed request was written
+        self.connecting: asyncio.Task | None = None
+        self.ended = False  # the WebSocket is gone: a connection still opening closes itself
 
     # -- browser -> backend ---------------------------------------------------------------
     async def forward(self) -> None:
         config = self.bridge.config
         async for msg in self.ws:
+            ending = None
             if msg.type == WSMsgType.TEXT:
                 text = msg.data
                 if self.enveloped:
-                    text = await self._envelope_command(text)
-                    if text is None:
+                    command = await self._envelope_command(text)
+                    if command is None:
                         continue
-                outcome = message_to_line(text, config.max_line, config.lang)
+                    text, ending = command
+                outcome = message_to_line(text, config.max_line, config.lang, ending)
             elif msg.type == WSMsgType.BINARY:
                 outcome = binary_rejection(config.max_line, config.lang)
             else:
@@ -264,15 +308,163 @@ class BridgeSession:
             if isinstance(outcome, Rejection):
                 await self._reject(outcome)
                 continue
-            self._queue_line(outcome)
-            self.outstanding += 1
+            if self.foreign:
+                if not await self._send_foreign(outcome, text):
+                    if not self.enveloped:
+                        break  # closed with 1013: the backend cannot be reached
+                    continue
+            else:
+                self._queue_line(outcome)
+                self.outstanding += 1
             self.last_request = text
             if self.enveloped:
                 await self._send_json({"type": "sent", "wire": outcome.decode("utf-8", "replace"),
                                        "bytes": len(outcome)})
-            if not self.backend.writable.is_set():  # a slow backend: stop reading the browser
-                self._flush_lines()
-                await self.backend.writable.wait()
+            backend = self.backend
+            if backend is not None and not backend.writable.is_set():
+                self._flush_lines()  # a slow backend: stop reading the browser
+                await backend.writable.wait()
+
+    # -- a foreign backend: connect only to send ---------------------------------------------
+    async def _send_foreign(self, line: bytes, text: str) -> bool:
+        """Write ``line`` to the foreign backend, opening a connection if none is open, after
+        the replies it must wait for (:func:`must_hold`). False when it could not be sent."""
+        unterminated = not line.endswith(b"\n")
+        held = False
+        while True:
+            backend = self.backend
+            if backend is not None and backend.finished is not None:
+                await self._wait_released()  # it closed: wait until its end is told
+                continue
+            if backend is not None and must_hold(self.enveloped, self.outstanding,
+                                                 self.previous_unterminated, unterminated):
+                held = True
+                await self._wait_released()
+                continue
+            if held and backend is not None:
+                # The reply came. A one-shot server closes right after it: give it a moment,
+                # so the next request goes to a new connection, not into a closing one.
+                held = False
+                await asyncio.sleep(HOLD_GRACE)
+                continue
+            break
+        self.last_request = text
+        if self.backend is None:
+            self.connecting = asyncio.create_task(self._connect_and_write(line, text))
+            return await asyncio.shield(self.connecting)
+        self._queue_line(line)
+        self._count_request(unterminated)
+        return True
+
+    async def _wait_released(self) -> None:
+        self.released.clear()
+        await self.released.wait()
+
+    def _count_request(self, unterminated: bool) -> None:
+        if self.outstanding == 0:
+            self.request_started = time.monotonic()
+            self.backend.last_activity = self.request_started
+        self.outstanding += 1
+        self.previous_unterminated = unterminated
+
+    async def _connect_and_write(self, line: bytes, text: str) -> bool:
+        """Open a connection and write ``line`` on it at once: never a connection without a
+        request. Runs to its end even if the WebSocket goes meanwhile (then it closes the
+        connection after writing: the request was sent, the server is not left with none)."""
+        bridge = self.bridge
+        if self.enveloped and not self.ws.closed:
+            await self._send_json({"type": "connecting", "backend": self.target.text})
+        started = time.monotonic()
+        try:
+            backend = await bridge.connect_foreign(self.target)
+        except (OSError, TimeoutError) as exc:
+            await self._unreachable(exc, text)
+            return False
+        backend.write(line)
+        if self.ended:
+            backend.close()
+            return False
+        bridge.tcp_count += 1
+        backend.number = bridge.tcp_count
+        self.backend = backend
+        self.outstanding = 0
+        self._count_request(not line.endswith(b"\n"))
+        local = _address(backend.transport.get_extra_info("sockname"))
+        if self.enveloped:
+            await self._send_json({"type": "tcp_open", "connection": backend.number,
+                                   "local": local, "backend": self.target.text,
+                                   "connect_ms": round((time.monotonic() - started) * 1000, 1)})
+        hub = bridge.hub
+        if hub.active:
+            hub.publish({"type": "open", "conn": backend.number, "peer": local,
+                         "backend": self.target.text, "label": self.label,
+                         "session": self.id, "state": "connected", "foreign": True})
+        backend.attach(self)
+        return True
+
+    async def _unreachable(self, exc: BaseException, text: str) -> None:
+        """The connection could not be opened: the page is told why and keeps the message
+        (it sends it again later); a plain client gets the contract's close, 1013."""
+        detail = f"{self.target.text} ({_reason(exc)})"
+        if self.ws.closed:
+            return
+        if self.enveloped:
+            await self._send_json({"type": "unreachable", "reason": connect_failure(exc),
+                                   "detail": _reason(exc), "backend": self.target.text,
+                                   "text": text})
+        else:
+            await self.ws.close(code=CLOSE_TRY_AGAIN,
+                                message=f"backend unreachable: {detail}".encode()[:120])
+
+    async def _foreign_closed(self, backend: BackendConnection) -> tuple[int, str] | None:
+        """A foreign connection ended and every reply it gave has been relayed: say how. The
+        session stays open (the next message opens a new connection), except for a plain
+        client still owed a reply, which would otherwise wait for ever: it gets 1011."""
+        owed = self.outstanding
+        how = connection_end(backend.exc, owed, backend.timed_out)
+        if self.backend is backend:
+            self.backend = None
+            self.outstanding = 0
+            self.previous_unterminated = False
+        if self.held_rejections:
+            for _, rejection in self.held_rejections:
+                await self._deliver_rejection(rejection)
+            self.held_rejections = []
+        self.released.set()
+        hub = self.bridge.hub
+        if hub.active:
+            hub.publish({"type": "close", "conn": backend.number, "reason": how, "owed": owed})
+        if self.enveloped:
+            await self._send_json({"type": "tcp_closed", "connection": backend.number,
+                                   "how": how, "owed": owed,
+                                   "detail": _end_words(how, backend.exc)})
+            return None
+        if owed == 0 or how == CLOSED:
+            return None
+        return WSCloseCode.INTERNAL_ERROR, _end_words(how, backend.exc)
+
+    def close_backend(self) -> None:
+        """The WebSocket is gone: close its TCP connection (a foreign one is shown closed)."""
+        backend = self.backend
+        if backend is None:
+            return
+        backend.close()
+        if self.foreign and self.bridge.hub.active:
+            self.bridge.hub.publish({"type": "close", "conn": backend.number,
+                                     "reason": "websocket closed", "owed": self.outstanding})
+
+    async def watch_replies(self) -> None:
+        """A foreign backend that accepted a request and says nothing for ``--reply-timeout``
+        seconds is given up on (a single-threaded server busy with someone else, or one that
+        forgot to reply): the connection is closed and the end is told as a timeout."""
+        limit = self.bridge.config.reply_timeout
+        while True:
+            await asyncio.sleep(min(0.5, limit / 4))
+            backend = self.backend
+            if (backend is not None and backend.finished is None and self.outstanding > 0
+                    and time.monotonic() - backend.last_activity > limit):
+                backend.timed_out = True
+                backend.close()
 
     def _queue_line(self, line: bytes) -> None:
         """Lines from messages that arrived together go to the backend in one write, at the
@@ -282,19 +474,21 @@ class BridgeSession:
             asyncio.get_running_loop().call_soon(self._flush_lines)
 
     def _flush_lines(self) -> None:
-        if self.pending_lines:
+        if self.pending_lines and self.backend is not None:
             self.backend.write(b"".join(self.pending_lines))
         self.pending_lines.clear()
 
-    async def _envelope_command(self, text: str) -> str | None:
-        """The page's JSON commands: ``send`` gives the text to send; ``ping`` is answered."""
+    async def _envelope_command(self, text: str) -> tuple[str, str | None] | None:
+        """The page's JSON commands: ``send`` gives the text to send and, optionally, its
+        line ending (``end``: ``lf``, ``crlf`` or ``none``); ``ping`` is answered."""
         try:
             command = json.loads(text)
             kind = command.get("type")
         except (ValueError, AttributeError, RecursionError):
             kind = None
-        if kind == "send" and isinstance(command.get("text"), str):
-            return command["text"]
+        if (kind == "send" and isinstance(command.get("text"), str)
+                and command.get("end") in (None, *LINE_ENDINGS)):
+            return command["text"], command.get("end")
         if kind == "ping":
             await self._send_json({"type": "pong", "t": command.get("t")}, stamp=False)
             return None
@@ -325,14 +519,14 @@ class BridgeSession:
         if len(self.queue) > 64:
             self._pause_backend()
 
-    def backend_closed(self, code: int, reason: str) -> None:
-        self.queue.append(("close", code, reason))
+    def backend_closed(self, backend: BackendConnection, code: int, reason: str) -> None:
+        self.queue.append(("close", code, reason, backend))
         self.queue_ready.set()
 
     def _can_write_now(self, lines: list[bytes | None]) -> bool:
         """Plain replies with nothing to interleave can go out as one write of frames."""
         return (self.raw_transport is not None and not self.held_rejections
-                and not (self.bridge.external and self.bridge.hub.viewers)
+                and not (self.foreign and self.bridge.hub.viewers)
                 and TOO_LONG not in lines and not self.raw_transport.is_closing())
 
     def _write_frames(self, lines: list[bytes]) -> None:
@@ -343,12 +537,15 @@ class BridgeSession:
                     .encode() for line in lines]
         transport.write(text_frames(payloads))
         self.outstanding = max(0, self.outstanding - len(lines))
+        if self.foreign:
+            self.released.set()
         if transport.get_write_buffer_size() > WS_HIGH_WATER:
             self._pause_backend()
 
     def _pause_backend(self) -> None:
         """A slow browser (or a long queue): stop reading the backend until it catches up."""
-        if not self.backend_paused and self.backend.transport is not None:
+        if (not self.backend_paused and self.backend is not None
+                and self.backend.transport is not None):
             self.backend_paused = True
             self.backend.transport.pause_reading()
             asyncio.get_running_loop().call_later(0.005, self._maybe_resume_backend)
@@ -360,8 +557,10 @@ class BridgeSession:
             asyncio.get_running_loop().call_later(0.005, self._maybe_resume_backend)
             return
         self.backend_paused = False
-        if self.backend.transport is not None and not self.backend.transport.is_closing():
-            self.backend.transport.resume_reading()
+        backend = self.backend
+        if (backend is not None and backend.transport is not None
+                and not backend.transport.is_closing()):
+            backend.transport.resume_reading()
 
     async def relay(self) -> tuple[int, str]:
         """Send what could not take the fast path, in order; returns the WebSocket close
@@ -370,6 +569,12 @@ class BridgeSession:
             await self.queue_ready.wait()
             while self.queue:
                 item = self.queue[0]  # left in the queue while sent: later replies wait
+                if item[0] == "close" and self.foreign:
+                    self.queue.popleft()
+                    close = await self._foreign_closed(item[3])
+                    if close is not None:
+                        return close
+                    continue
                 if item[0] == "close":
                     if self.enveloped:
                         await self._send_json({"type": "backend_eof"})
@@ -397,13 +602,19 @@ class BridgeSession:
         else:
             await self.ws.send_str(message)
         hub = self.bridge.hub
-        if self.bridge.external and hub.active and hub.take_request_slots(1):
+        if self.foreign and hub.active and hub.take_request_slots(1):
+            backend = self.backend
+            local = backend.transport.get_extra_info("sockname") if backend else None
             hub.publish({
-                "type": "request", "conn": self.id, "peer": self.bridge.backend_text,
-                "label": self.label, "request": abbreviate(self.last_request, 200),
-                "reply": abbreviate(message, 200), "handler": "-", "outcome": "-"})
+                "type": "request", "conn": backend.number if backend else 0,
+                "peer": _address(local), "label": self.label,
+                "request": abbreviate(self.last_request, 200),
+                "reply": abbreviate(message, 200), "handler": "-", "outcome": "-",
+                "ms": round((time.monotonic() - self.request_started) * 1000, 1)})
         if self.outstanding > 0:
             self.outstanding -= 1
+            if self.foreign:
+                self.released.set()
         if self.held_rejections:
             await self._release_rejections()
 
@@ -437,6 +648,24 @@ class Bridge:
         self.backend_text = f"{backend[0]}:{backend[1]}"
         self.sessions: dict[web.WebSocketResponse, BridgeSession] = {}
         self._next_id = 0
+        self.tcp_count = 0  # foreign TCP connections opened so far (their view numbers)
+
+    def session_target(self, request: web.Request) -> Target:
+        """Where this WebSocket's requests go, and whether that server is foreign (connected
+        only to send a message). The one place a per-page choice of target plugs in."""
+        host, port = self.backend
+        return Target(host, port, foreign=self.external)
+
+    async def connect_foreign(self, target: Target) -> BackendConnection:
+        """Open a TCP connection to a foreign backend (the caller writes a request at once)."""
+        loop = asyncio.get_running_loop()
+        factory = partial(BackendConnection, self.config, True)
+        _, backend = await asyncio.wait_for(
+            loop.create_connection(factory, target.host, target.port), CONNECT_TIMEOUT)
+        sock = backend.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return backend
 
     async def connect(self, label: str) -> BackendConnection:
         """Open the backend connection. For the in-process service, bind the local port
@@ -475,38 +704,44 @@ class Bridge:
         self._next_id += 1
         session_id = self._next_id
         label = request.query.get("label", "")[:40] or f"ws {session_id}"
-        try:
-            backend = await self.connect(label)
-        except (OSError, TimeoutError) as exc:
-            await ws.prepare(request)
-            await ws.close(code=CLOSE_TRY_AGAIN,
-                           message=f"backend unreachable: {self.backend_text} ({_reason(exc)})"
-                           .encode()[:120])
-            return ws
-        sock = backend.transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        target = self.session_target(request)
+        backend = None
+        if not target.foreign:  # the in-process service: connected before accepting
+            try:
+                backend = await self.connect(label)
+            except (OSError, TimeoutError) as exc:
+                await ws.prepare(request)
+                await ws.close(code=CLOSE_TRY_AGAIN,
+                               message=f"backend unreachable: {self.backend_text} "
+                                       f"({_reason(exc)})".encode()[:120])
+                return ws
+            sock = backend.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             await ws.prepare(request)
         except BaseException:
-            backend.close()
+            if backend is not None:
+                backend.close()
             raise
-        session = BridgeSession(self, ws, session_id, label, backend, request.transport)
+        session = BridgeSession(self, ws, session_id, label, target, backend, request.transport)
         self.sessions[ws] = session
         self.stats.ws_open += 1
         self.stats.ws_total += 1
-        local = backend.transport.get_extra_info("sockname")
         if session.enveloped:
-            await session._send_json({"type": "hello", "backend": self.backend_text,
-                                      "local": f"{local[0]}:{local[1]}", "session": session_id})
-        if self.external and self.hub.active:
-            self.hub.publish({"type": "open", "conn": session_id, "peer": self.backend_text,
-                              "label": label, "state": "served"})
-        backend.attach(session)
+            local = (_address(backend.transport.get_extra_info("sockname"))
+                     if backend is not None else None)
+            await session._send_json({"type": "hello", "backend": target.text, "local": local,
+                                      "session": session_id, "foreign": target.foreign})
+        if backend is not None:
+            backend.attach(session)
         relay = asyncio.create_task(session.relay())
         forward = asyncio.create_task(session.forward())
+        tasks = {relay, forward}
+        if target.foreign:
+            tasks.add(asyncio.create_task(session.watch_replies()))
         try:
-            done, _ = await asyncio.wait({relay, forward}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             if relay in done and not relay.cancelled() and relay.exception() is None:
                 code, reason = relay.result()
                 await ws.close(code=code, message=reason.encode()[:120])
@@ -515,15 +750,13 @@ class Bridge:
         except ConnectionResetError:
             pass
         finally:
-            for task in (relay, forward):
+            session.ended = True
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(relay, forward, return_exceptions=True)
-            backend.close()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            session.close_backend()
             self.sessions.pop(ws, None)
             self.stats.ws_open -= 1
-            if self.external and self.hub.active:
-                self.hub.publish({"type": "close", "conn": session_id,
-                                  "reason": f"websocket closed ({ws.close_code})"})
             if not ws.closed:
                 await ws.close()
         return ws
@@ -538,6 +771,27 @@ class Bridge:
             await asyncio.sleep(0.02)
         for ws in list(self.sessions):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+
+def _address(sockname: tuple | None) -> str | None:
+    if not sockname:
+        return None
+    host, port = sockname[0], sockname[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+_END_WORDS = {
+    CLOSED: "backend closed the connection",
+    CLOSED_WITHOUT_REPLY: "backend closed the connection without replying",
+    TIMEOUT: "backend did not reply in time",
+}
+
+
+def _end_words(how: str, exc: BaseException | None) -> str:
+    """A connection's end in the words of the close reason (English, like every reason)."""
+    if how == RESET or (exc is not None and how != TIMEOUT):
+        return f"backend connection lost: {_reason(exc) if exc else 'connection reset'}"
+    return _END_WORDS[how]
 
 
 def _reason(exc: BaseException) -> str:

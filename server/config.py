@@ -26,6 +26,7 @@ class Config:
     idle_timeout: float = 300.0
     send_timeout: float = 30.0
     turn_idle: float = 2.0
+    reply_timeout: float = 10.0  # a foreign backend's silence while a reply is owed
     ws_max_message: int = 0  # 0: derived from max_line (see ws_message_limit)
     heartbeat: float = 20.0
     ws_compress: bool = False

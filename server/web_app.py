@@ -160,6 +160,7 @@ async def _config(request: web.Request) -> web.Response:
         "single": config.single, "max_line": config.max_line,
         "idle_flush_ms": round(config.idle_flush * 1000), "idle_timeout_s": config.idle_timeout,
         "send_timeout_s": config.send_timeout, "turn_idle_s": config.turn_idle,
+        "reply_timeout_s": config.reply_timeout,
         "ws_max_message": config.ws_message_limit, "heartbeat_s": config.heartbeat,
         "backend": request.app[BRIDGE].backend_text,
         "external_backend": config.backend is not None,

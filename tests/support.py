@@ -326,3 +326,58 @@ def vm_rss(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise AssertionError("no VmRSS")
+
+
+# -- a student's single-threaded server, as a process ------------------------------------------
+class LabServer:
+    """``tests/lab_server.py`` running as a program of its own: the lab sheet's server, single
+    threaded, one ``recv(1024)``, reply without LF, crashing on a connection that closes
+    without data. ``accepts`` counts the connections it accepted (from its output), so a test
+    can prove that nothing connected; ``alive`` says whether it still runs."""
+
+    def __init__(self, exercise: str = "parity", loop: bool = True) -> None:
+        args = [sys.executable, str(ROOT / "tests" / "lab_server.py"), exercise]
+        if loop:
+            args.append("--loop")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.lines: list[str] = []
+        first = self.proc.stdout.readline()
+        if not first.startswith("port "):
+            self.proc.kill()
+            raise AssertionError(f"lab server did not start: {first!r}")
+        self.port = int(first.split()[1])
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def accepts(self) -> int:
+        return sum(line.startswith("accepted") for line in self.lines)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def close(self) -> None:
+        if self.alive:
+            self.proc.kill()
+        self.proc.wait(5)
+        self.reader.join(5)
+        self.proc.stdout.close()
+
+    def __enter__(self) -> LabServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -232,39 +232,36 @@ def test_empty_message_is_an_empty_request(server: ServerProcess) -> None:
 def test_backend_unreachable_closes_1013() -> None:
     port = free_port()
     with start_server("--backend", f"127.0.0.1:{port}", tcp=False) as s:
-        for protocols in (None, [SUBPROTOCOL]):
-            with ws_connect(s.ws_url, subprotocols=protocols) as ws:
-                code, reason, messages = expect_close(ws)
-            assert code == 1013
-            assert "unreachable" in reason
-            assert f"127.0.0.1:{port}" in reason
-            assert messages == []
-
-
-def test_lab_sheet_backend_reply_arrives_then_close_1000() -> None:
-    with bridge_to(lab_sheet_handler()) as (s, _):
         with ws_connect(s.ws_url) as ws:
-            ws.send("42")
+            ws.send("42")  # a foreign backend is tried only to send (test_bridge_foreign)
             code, reason, messages = expect_close(ws)
-        assert messages == ["angka 42 merupakan genap"]
-        assert code == 1000
-        assert "backend closed" in reason
+        assert code == 1013
+        assert "unreachable" in reason
+        assert f"127.0.0.1:{port}" in reason
+        assert messages == []
+
+
+def test_lab_sheet_backend_reply_arrives_and_the_session_stays_open() -> None:
+    with bridge_to(lab_sheet_handler()) as (s, backend):
+        with ws_connect(s.ws_url) as ws:
+            assert ask(ws, "42") == "angka 42 merupakan genap"
+            assert ask(ws, "43") == "angka 43 merupakan ganjil"  # on a new connection
+        assert len(backend.peers) == 2
 
         with ws_connect(s.ws_url, subprotocols=[SUBPROTOCOL]) as ws:
             assert ws.subprotocol == SUBPROTOCOL
             hello = recv_json(ws)
             assert hello["type"] == "hello"
             ws.send(json.dumps({"type": "send", "text": "7"}))
-            code, reason, messages = expect_close(ws)
-        envelopes = [json.loads(m) for m in messages]
-        assert [e["type"] for e in envelopes] == ["sent", "reply", "backend_eof"]
-        reply = envelopes[1]
+            envelopes = [recv_json(ws) for _ in range(5)]
+        assert [e["type"] for e in envelopes] == ["connecting", "tcp_open", "sent", "reply",
+                                                   "tcp_closed"]
+        reply = envelopes[3]
         assert reply["line"] == "angka 7 merupakan ganjil"
         assert reply["wire"] == "angka 7 merupakan ganjil"
         assert reply["bytes"] == len("angka 7 merupakan ganjil")
         assert reply["end"] in ("close", "idle")
-        assert code == 1000
-        assert "backend closed" in reason
+        assert envelopes[4]["how"] == "closed"
 
 
 def test_backend_reply_without_lf_staying_open_is_flushed_after_pause() -> None:
@@ -364,12 +361,8 @@ def test_backend_killed_mid_conversation_then_restarted() -> None:
             with ws_connect(bridge.ws_url) as ws:
                 assert ask(ws, "parity 42") == "42 is even"
                 assert backend.terminate() == 0
-                code, reason, _ = expect_close(ws)
-            assert code in (1000, 1011), (code, reason)
-            assert "backend" in reason
-
-            # down: refused with 1013
-            with ws_connect(bridge.ws_url) as ws:
+                # it closed with nothing owed: the session waits; the next message is refused
+                ws.send("parity 1")
                 code, reason, _ = expect_close(ws)
             assert code == 1013 and "unreachable" in reason
 
@@ -440,14 +433,20 @@ def test_subprotocol_hello_sent_reply(server: ServerProcess) -> None:
         assert reply["line"] == "5 characters"
 
 
-def test_subprotocol_hello_names_the_local_address_the_backend_sees() -> None:
+def test_subprotocol_names_the_local_address_the_backend_sees() -> None:
+    with start_server() as s, ws_connect(s.ws_url, subprotocols=[SUBPROTOCOL]) as ws:
+        hello = recv_json(ws)  # in-process: connected before the WebSocket is accepted
+        assert hello["backend"] == f"127.0.0.1:{s.tcp_port}" and hello["foreign"] is False
+        assert hello["local"].startswith("127.0.0.1:")
     with bridge_to(scripted({})) as (s, backend):
         with ws_connect(s.ws_url, subprotocols=[SUBPROTOCOL]) as ws:
             hello = recv_json(ws)
             assert hello["backend"] == backend.address
+            ws.send(json.dumps({"type": "send", "text": "hi"}))
+            opened = recv_type(ws, "tcp_open")
             assert backend.accepted.wait(5)
             peer = backend.peers[-1]
-            assert hello["local"] == f"{peer[0]}:{peer[1]}"
+            assert opened["local"] == f"{peer[0]}:{peer[1]}"
 
 
 def test_subprotocol_ping_pong_and_rejections(server: ServerProcess) -> None:

@@ -232,7 +232,8 @@ def test_bridge_sessions_to_an_external_backend() -> None:
                 ws.send("hello")
                 assert ws.recv(timeout=5) == "HELLO"
                 opened = viewer.of("open", label="mine")
-                assert opened["peer"] == backend_text
+                assert opened["backend"] == backend_text
+                assert opened["peer"] != backend_text  # the client's address (the bridge's)
                 request = viewer.of("request", conn=opened["conn"])
                 assert request["request"] == "hello"
                 assert request["reply"] == "HELLO"

@@ -6,6 +6,12 @@
 // `rejected`) go back to the front of the outbox if the WebSocket closes, so nothing typed
 // is lost. Reconnects by itself with exponential backoff.
 //
+// A foreign backend (`hello.foreign`: a student's own server behind --backend) is connected
+// only to send: the page is "ready" with no TCP connection, "connected" while the bridge has
+// one open (`tcp_open` .. `tcp_closed`). When the server cannot be reached (`unreachable`),
+// the message comes back to the outbox and is sent again after a backoff; the status says
+// "disconnected" with the reason meanwhile.
+//
 // The bridge confirms a forwarded message with `sent` at once but holds a `rejected` until
 // the replies still owed have come (so replies stay in order); `sent` is therefore matched
 // to its message by the wire line, `rejected` by the JSON id when there is one.
@@ -55,6 +61,7 @@ export class Connection extends EventTarget {
     this.connectedAt = 0;
     this.tried = false;
     this.repliesThisConnection = 0;
+    this.foreign = false;
     this.state = { phase: "connecting", reason: "", attempt: 0, retryInMs: null,
                    backend: "", local: "", pingMs: null, queued: 0 };
   }
@@ -65,7 +72,7 @@ export class Connection extends EventTarget {
 
   /** Queue `item` ({message: string, ...}); written at once when connected. */
   enqueue(item) {
-    if (this.state.phase === "connected" && this.socket?.readyState === WebSocket.OPEN) {
+    if (this.canWrite()) {
       this.write(item);
     } else {
       this.outbox.push(item);
@@ -75,6 +82,13 @@ export class Connection extends EventTarget {
 
   get connected() {
     return this.state.phase === "connected";
+  }
+
+  /** Written at once: connected, or ready to connect (a foreign backend, not refusing). */
+  canWrite() {
+    const phase = this.state.phase;
+    return this.socket?.readyState === WebSocket.OPEN &&
+      (phase === "connected" || (this.foreign && phase === "ready"));
   }
 
   emit(type, detail) {
@@ -123,13 +137,19 @@ export class Connection extends EventTarget {
     switch (message.type) {
       case "hello":
         this.sawHello = true;
+        this.foreign = message.foreign === true;
         this.emit("lifecycle", { type: "ws_open", time: this.openedAt ?? Date.now() });
         this.connectedAt = now;
         this.repliesThisConnection = 0;
-        this.setState({ phase: "connected", reason: "", attempt: 0, retryInMs: null,
-                        backend: message.backend || "", local: message.local || "" });
-        this.emit("lifecycle", { type: "backend_connected", backend: message.backend || "?",
-                                 local: message.local || "?", session: message.session });
+        this.setState({ phase: this.foreign ? "ready" : "connected", reason: "", attempt: 0,
+                        retryInMs: null, backend: message.backend || "", local: message.local || "",
+                        foreign: this.foreign, lastEnd: null, unreachable: null });
+        if (this.foreign) {
+          this.emit("lifecycle", { type: "foreign_ready", backend: message.backend || "?" });
+        } else {
+          this.emit("lifecycle", { type: "backend_connected", backend: message.backend || "?",
+                                   local: message.local || "?", session: message.session });
+        }
         this.flush();
         this.ping();
         clearInterval(this.pingTimer);
@@ -160,6 +180,26 @@ export class Connection extends EventTarget {
       case "backend_eof":
         this.emit("lifecycle", { type: "backend_eof" });
         break;
+      case "connecting":
+        if (this.state.phase !== "disconnected") this.setState({ phase: "connecting" });
+        break;
+      case "tcp_open":
+        this.attempt = 0;
+        this.setState({ phase: "connected", reason: "", local: message.local || "", retryInMs: null,
+                        unreachable: null });
+        this.emit("lifecycle", { type: "tcp_open", backend: message.backend || this.state.backend,
+                                 local: message.local || "?", n: message.connection });
+        this.flush();
+        break;
+      case "tcp_closed":
+        this.setState({ phase: "ready", lastEnd: message.how });
+        this.emit("lifecycle", { type: `end_${message.how}`, n: message.connection,
+                                 owed: message.owed });
+        this.emit("tcp_closed", { how: message.how, owed: message.owed });
+        break;
+      case "unreachable":
+        this.onUnreachable(message);
+        break;
       default:
         break;
     }
@@ -167,6 +207,7 @@ export class Connection extends EventTarget {
 
   onClose(event) {
     clearInterval(this.pingTimer);
+    this.foreign = false;
     this.pingTimer = null;
     const wasConnected = this.sawHello;
     const code = event.code;
@@ -204,6 +245,30 @@ export class Connection extends EventTarget {
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
+  /** A foreign backend refused (or did not answer) the connection for a message: the
+   * message goes back to the outbox, in its place, and is sent again after a backoff. */
+  onUnreachable(message) {
+    const item = this.takeAwaiting((i) => i.message === message.text);
+    if (item) {
+      const seq = item.entry?.seq ?? 0;
+      const at = this.outbox.findIndex((i) => (i.entry?.seq ?? 0) > seq);
+      this.outbox.splice(at < 0 ? this.outbox.length : at, 0, item);
+      this.emit("returned", { item });
+    }
+    this.emit("lifecycle", { type: `unreachable_${message.reason}`, backend: message.backend,
+                             detail: message.detail });
+    this.attempt += 1;
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.attempt);
+    this.setState({ phase: "disconnected", reason: "", code: null, unreachable: message.reason,
+                    retryInMs: delay, queued: this.outbox.length });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.socket?.readyState !== WebSocket.OPEN) return;
+      this.setState({ phase: "reconnecting", attempt: this.attempt, retryInMs: null });
+      this.flush();
+    }, delay);
+  }
+
   /** The first awaiting item that `matches`, else the oldest one. */
   takeAwaiting(matches) {
     let index = this.awaitingBridge.findIndex(matches);
@@ -214,12 +279,15 @@ export class Connection extends EventTarget {
   flush() {
     while (this.outbox.length && this.socket?.readyState === WebSocket.OPEN) {
       this.write(this.outbox.shift());
+      if (this.foreign && this.state.phase === "reconnecting") break; // one try at a time
     }
     this.setState({ queued: this.outbox.length });
   }
 
   write(item) {
-    this.socket.send(JSON.stringify({ type: "send", text: item.message }));
+    const command = { type: "send", text: item.message };
+    if (item.end) command.end = item.end;
+    this.socket.send(JSON.stringify(command));
     this.awaitingBridge.push(item);
     this.emit("dispatch", { item, perf: performance.now() });
   }

@@ -34,6 +34,8 @@ export class Conversation {
     connection.addEventListener("reply", (e) => this.onReply(e.detail));
     connection.addEventListener("closed", () => this.onClosed());
     connection.addEventListener("lifecycle", (e) => this.onLifecycle(e.detail));
+    connection.addEventListener("tcp_closed", (e) => this.onTcpClosed(e.detail));
+    connection.addEventListener("returned", (e) => this.onReturned(e.detail));
   }
 
   /** The line the bridge will send for `text` in `mode`. */
@@ -42,14 +44,37 @@ export class Conversation {
     return JSON.stringify({ id: number, handler: mode, text, lang: this.getLang() });
   }
 
-  submit(text, mode) {
+  /** Send `text` in `mode`; `end` (lf, crlf, none) is Raw mode's chosen line ending. */
+  submit(text, mode, end = null) {
     const number = this.nextNumber++;
+    const ending = mode === "raw" ? end : null;
     const entry = this.store.add({
-      kind: "request", mode, handler: mode === "raw" ? null : mode, text, number,
+      kind: "request", mode, handler: mode === "raw" ? null : mode, text, number, end: ending,
       reqId: mode === "raw" ? null : number, state: "queued", queuedPerf: performance.now(),
     });
-    this.connection.enqueue({ entry, message: this.messageFor(text, mode, number) });
+    const item = { entry, message: this.messageFor(text, mode, number) };
+    if (ending) item.end = ending;
+    this.connection.enqueue(item);
     return entry;
+  }
+
+  /** A foreign backend's connection ended with replies owed: those requests got none. */
+  onTcpClosed({ how, owed }) {
+    if (!owed) return;
+    for (const entry of this.awaitingReply) {
+      entry.state = "lost";
+      entry.lostHow = how;
+      this.store.update(entry);
+    }
+    this.awaitingReply = [];
+  }
+
+  /** The server could not be reached: the request waits to be sent again. */
+  onReturned({ item }) {
+    const entry = item?.entry;
+    if (!entry) return;
+    entry.state = "queued";
+    this.store.update(entry);
   }
 
   onDispatch({ item, perf }) {

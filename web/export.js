@@ -4,7 +4,8 @@
 // the analysis the lab sheet asks for).
 
 import { replyText } from "./log.js";
-import { formatMs, getLang, t } from "./i18n.js";
+import { formatMs, formatNumber, getLang, t } from "./i18n.js";
+import { counts, sequenceDiagram, timeZone, zonedDateTime, zonedIso, zonedTime } from "./lab-report.js";
 import { reportSections } from "./report-sections.js";
 
 const MD_CELL_LIMIT = 300;
@@ -16,7 +17,8 @@ export function conversationRows(entries) {
   for (const entry of entries) {
     if (entry.kind === "request") {
       const row = { number: entry.number, time: entry.time, handler: entry.mode, request: entry.text,
-                    replyTime: null, reply: "", rtt: null, ok: null, state: entry.state };
+                    replyTime: null, reply: "", rtt: null, ok: null, state: entry.state,
+                    end: entry.end ?? null, lostHow: entry.lostHow ?? null, wireBytes: entry.wireBytes ?? null };
       bySeq.set(entry.seq, row);
       rows.push(row);
     } else if (entry.kind === "reply") {
@@ -39,13 +41,12 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function csvCell(value) {
-  const text = value == null ? "" : String(value);
+/** One CSV cell. A cell a spreadsheet would run as a formula (starting with = + - @, tab
+ * or CR) gets a leading apostrophe, so a reply such as `=HYPERLINK(...)` stays text. */
+export function csvCell(value) {
+  let text = value == null ? "" : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function iso(ms) {
-  return ms == null ? "" : new Date(ms).toISOString();
 }
 
 export function toCsv(rows) {
@@ -53,8 +54,8 @@ export function toCsv(rows) {
   const lines = [header.join(",")];
   for (const r of rows) {
     lines.push([
-      r.number ?? "", iso(r.time), r.handler, r.request, iso(r.replyTime), r.reply,
-      r.rtt == null ? "" : r.rtt.toFixed(3), r.ok == null ? "" : r.ok ? "true" : "false",
+      r.number ?? "", zonedIso(r.time), r.handler, r.request, zonedIso(r.replyTime), r.reply,
+      r.rtt == null ? "" : r.rtt.toFixed(1), r.ok == null ? "" : r.ok ? "true" : "false",
     ].map(csvCell).join(","));
   }
   return lines.join("\r\n") + "\r\n";
@@ -66,16 +67,18 @@ function mdCell(value) {
   return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ") || " ";
 }
 
-function localTime(ms) {
-  if (ms == null) return "";
-  const d = new Date(ms);
-  const pad = (n, w = 2) => String(n).padStart(w, "0");
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
-}
 
 export function settingsList(config) {
   if (!config) return [[t("settings.backend"), t("settings.unknown")]];
   const yesNo = (v) => (v ? t("settings.yes") : t("settings.no"));
+  if (config.external_backend) {  // only what the bridge does: the rest is the student's program
+    return [
+      [t("settings.backend"), t("settings.externalYes", { backend: config.backend })],
+      [t("settings.maxLine"), t("unit.bytes", { n: config.max_line })],
+      [t("settings.wsMax"), t("unit.bytes", { n: config.ws_max_message })],
+      [t("settings.replyTimeout"), t("unit.s", { n: config.reply_timeout_s })],
+    ];
+  }
   return [
     [t("settings.backend"), config.external_backend
       ? t("settings.externalYes", { backend: config.backend }) : config.backend],
@@ -90,10 +93,24 @@ export function settingsList(config) {
   ];
 }
 
-export function toMarkdown({ rows, config, dropped, now = Date.now() }) {
+function lostWords(row) {
+  return row.lostHow ? t(`entry.lost.${row.lostHow}`) : t("entry.lost");
+}
+
+/** The lab report in Markdown, in the page's language, every time in one named zone. */
+export function toMarkdown({ rows, config, dropped, now = Date.now(), student = {},
+                             consoleLines = [], queueLines = [], events = [] }) {
   const out = [];
+  const zone = timeZone(now);
+  const fill = `_${t("md.fill")}_`;
   out.push(`# ${t("md.title")}`, "");
-  out.push(`${t("md.date")}: ${new Date(now).toISOString().slice(0, 19).replace("T", " ")} UTC`, "");
+  out.push(`## ${t("md.student")}`, "");
+  for (const field of ["name", "nim", "class"]) {
+    out.push(`- ${t(`report.${field}`)}: ${student[field] ? mdCell(student[field]) : fill}`);
+  }
+  out.push(`- ${t("md.date")}: ${zonedDateTime(now)} (${zone.name}, UTC${zone.offset})`, "");
+  out.push(`_${t("md.tz", { tz: zone.name, offset: zone.offset })}_`, "");
+  out.push(`## ${t("md.aim")}`, "", `_${t("md.aim.hint")}_`, "");
   out.push(`## ${t("md.settings")}`, "");
   for (const [name, value] of settingsList(config)) out.push(`- ${name}: ${value}`);
   out.push("", `## ${t("md.table")}`, "");
@@ -101,13 +118,30 @@ export function toMarkdown({ rows, config, dropped, now = Date.now() }) {
   if (!rows.length) {
     out.push(t("md.none"));
   } else {
-    const cols = ["md.col.n", "md.col.time", "md.col.handler", "md.col.request", "md.col.reply", "md.col.rtt"];
+    const cols = ["md.col.n", "md.col.time", "md.col.handler", "md.col.request", "md.col.end",
+                  "md.col.reply", "md.col.rtt"];
     out.push(`| ${cols.map((c) => t(c)).join(" | ")} |`);
     out.push(`| ${cols.map((c) => (c === "md.col.rtt" || c === "md.col.n" ? "---:" : "---")).join(" | ")} |`);
     for (const r of rows) {
-      out.push(`| ${[r.number ?? "", localTime(r.time ?? r.replyTime), r.handler, r.request, r.reply,
-                     r.rtt == null ? "" : r.rtt.toFixed(2)].map(mdCell).join(" | ")} |`);
+      const reply = r.replyTime == null && r.state === "lost" ? lostWords(r) : r.reply;
+      out.push(`| ${[r.number ?? "", zonedTime(r.time ?? r.replyTime), r.handler, r.request,
+                     r.end ? t(`ending.short.${r.end}`) : "", reply,
+                     r.rtt == null ? "" : formatMs(r.rtt)].map(mdCell).join(" | ")} |`);
     }
+    out.push("", `### ${t("md.counts")}`, "");
+    const countCols = ["md.col.n", "md.col.request", "md.col.chars", "md.col.bytes", "md.col.graphemes"];
+    out.push(`| ${countCols.map((c) => t(c)).join(" | ")} |`);
+    out.push(`| ---: | --- | ---: | ---: | ---: |`);
+    for (const r of rows.filter((row) => row.number != null)) {
+      const c = counts(r.request);
+      out.push(`| ${[r.number, r.request, formatNumber(c.characters), formatNumber(c.bytes),
+                     formatNumber(c.graphemes)].map(mdCell).join(" | ")} |`);
+    }
+    out.push("", `## ${t("md.sequence")}`, "");
+    out.push(...sequenceDiagram(rows, {
+      client: "Client (browser)", server: `Server ${config?.backend ?? ""}`.trim(), noReply: lostWords,
+      endings: { lf: "LF", crlf: "CRLF", none: t("ending.short.none") },
+    }));
   }
   out.push("", `## ${t("md.rtt")}`, "");
   const rtts = rows.map((r) => r.rtt).filter((x) => x != null);
@@ -117,12 +151,20 @@ export function toMarkdown({ rows, config, dropped, now = Date.now() }) {
   } else {
     out.push(t("md.rttNone"));
   }
+  if (events.length) {
+    out.push("", `## ${t("md.events")}`, "");
+    for (const event of events) out.push(`- ${zonedTime(event.time)} ${mdCell(event.text)}`);
+  }
+  out.push("", `## ${t("md.console")}`, "");
+  out.push(...(consoleLines.length ? ["```text", ...consoleLines, "```"] : [t("md.consoleNone")]));
+  out.push("", `## ${t("md.queue")}`, "");
+  out.push(...(queueLines.length ? queueLines : [t("md.queueNone")]));
+  for (const section of reportSections(getLang())) out.push("", section.trim());
   out.push("", `## ${t("md.analysis")}`, "");
   for (const key of ["md.a1", "md.a2", "md.a3"]) {
     out.push(`### ${t(key)}`, "", `_${t(`${key}.hint`)}_`, "");
   }
-  for (const section of reportSections(getLang())) out.push(section, ""); // e.g. the last check
-  out.push(`## ${t("md.conclusion")}`, "", "");
+  out.push(`## ${t("md.conclusion")}`, "", fill, "");
   return out.join("\n");
 }
 

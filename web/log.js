@@ -84,13 +84,32 @@ function codeName(code) {
   return name === key ? t("code.other") : name;
 }
 
+// The bridge's close reasons are English (they are the wire's); shown in the page's language.
+const REASONS = [
+  [/^backend unreachable: (.*)$/, "reason.unreachable"],
+  [/^backend closed the connection without replying$/, "end.closed_without_reply"],
+  [/^backend closed the connection$/, "reason.backendClosed"],
+  [/^backend connection lost: (.*)$/, "reason.lost"],
+  [/^backend did not reply in time$/, "end.timeout"],
+  [/^server shutting down$/, "reason.shutdown"],
+];
+
+/** A close reason in the page's language (the original kept in brackets when translated). */
+export function reasonWords(reason) {
+  for (const [pattern, key] of REASONS) {
+    const match = pattern.exec(reason ?? "");
+    if (match) return t(key, { detail: match[1] ?? "" });
+  }
+  return reason;
+}
+
 /** Words for a lifecycle event entry, in the page's current language. */
 export function eventText(entry) {
   const p = entry.params || {};
   let text;
   if (entry.type === "closed") {
     text = t("event.closed", { code: p.code, codeName: codeName(p.code),
-                               reason: p.reason || t("reason.none") });
+                               reason: reasonWords(p.reason) || t("reason.none") });
   } else {
     text = t(`event.${entry.type}`, p);
   }
@@ -276,7 +295,14 @@ export class LogView {
     if (entry.kind === "request") this.renderRequest(li, meta, entry);
     else if (entry.kind === "reply") this.renderReply(li, meta, entry);
     else this.renderEvent(li, meta, entry);
+    if (this.filter && !this.filter(entry, li)) li.hidden = true;
     return li;
+  }
+
+  /** Show only entries for which `filter(entry, li)` is true (null: all). */
+  setFilter(filter) {
+    this.filter = filter;
+    this.rerender();
   }
 
   direction(meta, arrow, word, className) {
@@ -289,8 +315,10 @@ export class LogView {
     this.direction(meta, "→", t("entry.sent"), "dir-out");
     meta.append(el("span", "num", `#${entry.number}`));
     meta.append(el("span", "badge", entry.mode));
+    if (entry.end) meta.append(el("span", "note", t(`ending.short.${entry.end}`)));
     const stateWords = {
-      queued: t("entry.queued"), sending: t("entry.sending"), lost: t("entry.lost"),
+      queued: t("entry.queued"), sending: t("entry.sending"),
+      lost: entry.lostHow ? t(`entry.lost.${entry.lostHow}`) : t("entry.lost"),
     };
     if (stateWords[entry.state]) {
       meta.append(el("span", `state state-${entry.state}`, stateWords[entry.state]));
@@ -340,6 +368,8 @@ export class LogView {
   renderEvent(li, meta, entry) {
     this.direction(meta, "•", t("entry.event"), "dir-event");
     const bad = entry.type === "error" || entry.type === "backend_refused" ||
+      entry.type.startsWith("unreachable_") ||
+      (entry.type.startsWith("end_") && entry.type !== "end_closed") ||
       (entry.type === "closed" && entry.params?.code !== 1000);
     if (bad) {
       li.classList.add("is-error");

@@ -6,7 +6,9 @@ import { Conversation } from "./conversation.js";
 import { conversationRows, copyText, download, fileStamp, settingsList, toCsv, toMarkdown } from "./export.js";
 import { SendHistory } from "./history.js";
 import { detectLang, formatMs, formatNumber, getLang, onLangChange, setLang, t } from "./i18n.js";
-import { LogStore, LogView } from "./log.js";
+import { LogStore, LogView, eventText, reasonWords } from "./log.js";
+import { UndoableClear, keepSaved, loadConversation, makeFilter, restoreInto } from "./log-tools.js";
+import { STUDENT_FIELDS, loadStudent, saveStudent } from "./lab-report.js";
 import { QueueExperiment, QUEUE_SIZE } from "./queue.js";
 import { ServerView } from "./server-view.js";
 
@@ -64,11 +66,17 @@ function renderStatus(state) {
   if (state.phase === "connected") {
     words = t("status.connectedTo", { backend: state.backend || "?" });
     if (state.pingMs != null) words += ` · ${t("status.ping", { ms: formatMs(state.pingMs) })}`;
+  } else if (state.phase === "ready") {
+    words = t("status.ready", { backend: state.backend || "?" });
+    if (state.lastEnd && state.lastEnd !== "closed") {
+      words += ` · ${t("status.lastEnd", { words: t(`end.${state.lastEnd}`) })}`;
+    }
   } else if (state.phase === "connecting") {
     words = t("status.connecting");
   } else {
-    const reason = state.code === 1006 && !state.reason ? t("error.noConnection")
-      : state.reason || `code ${state.code}`;
+    const reason = state.unreachable ? t(`unreachable.${state.unreachable}`)
+      : state.code === 1006 && !state.reason ? t("error.noConnection")
+      : reasonWords(state.reason) || `code ${state.code}`;
     const next = state.phase === "reconnecting"
       ? t("status.reconnectAttempt", { n: state.attempt })
       : t("status.reconnectIn", { s: formatNumber((state.retryInMs ?? 0) / 1000, 1) });
@@ -103,12 +111,32 @@ function currentMode() {
 
 function renderModeHelp() {
   $("mode-help").textContent = t(`modeHelp.${currentMode()}`);
+  $("ending-row").hidden = currentMode() !== "raw";
 }
 
 function renderQueueExplain() {
-  $("queue-explain").textContent = t("queue.explain", {
-    n: QUEUE_SIZE, turn: formatNumber(config?.turn_idle_s ?? 2, 1),
-  });
+  $("queue-explain").textContent = config?.external_backend
+    ? t("queue.foreignExplain", { n: QUEUE_SIZE, timeout: formatNumber(config?.reply_timeout_s ?? 10) })
+    : t("queue.explain", { n: QUEUE_SIZE, turn: formatNumber(config?.turn_idle_s ?? 2, 1) });
+}
+
+/** Under --single the page's own connection takes a turn: the queue experiment says so. */
+function queueNote() {
+  return config?.single && !config?.external_backend
+    ? t("queue.ownSingle", { turn: formatNumber(config?.turn_idle_s ?? 2, 1) }) : "";
+}
+
+/** The byte toggle's visible word is "Byte" in Indonesian; the contract names it "Bita". */
+function renderBytesName() {
+  const toggle = $("bytes-toggle");
+  if (getLang() === "id") toggle.setAttribute("aria-label", "Bita");
+  else toggle.removeAttribute("aria-label");
+}
+
+function renderForeignNotes() {
+  const foreign = Boolean(config?.external_backend);
+  $("settings-foreign").hidden = !foreign;
+  $("cheat-foreign").hidden = !foreign;
 }
 
 async function main() {
@@ -116,8 +144,12 @@ async function main() {
   $("lang").value = getLang();
 
   const store = new LogStore();
+  const restored = restoreInto(store, loadConversation());
   const connection = new Connection();
   const conversation = new Conversation({ connection, store, getLang });
+  conversation.nextNumber = 1 + Math.max(0, ...store.entries.map((e) => e.number ?? 0));
+  keepSaved(store);
+  const undoable = new UndoableClear(store);
   const sendHistory = new SendHistory();
 
   const view = new LogView({
@@ -144,6 +176,7 @@ async function main() {
     noClients: $("no-clients"),
     consoleList: $("console-list"),
     feedNote: $("feed-note"),
+    intro: $("server-intro"),
   });
   const queue = new QueueExperiment({
     serverView,
@@ -153,6 +186,8 @@ async function main() {
     legend: $("queue-legend"),
     getLang,
   });
+  queue.note = queueNote;
+  queue.ownLocal = () => connection.state.local;
 
   connection.addEventListener("state", (e) => renderStatus(e.detail));
   renderStatus(connection.state);
@@ -169,7 +204,7 @@ async function main() {
   $("send-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
-    conversation.submit(text, currentMode());
+    conversation.submit(text, currentMode(), $("line-ending").value);
     sendHistory.push(text);
     input.value = "";
   });
@@ -200,10 +235,33 @@ async function main() {
     bytesToggle.setAttribute("aria-pressed", String(on));
     view.setBytes(on);
   });
+  const undoButton = $("undo-clear");
   $("clear-log").addEventListener("click", () => {
-    store.clear();
+    undoable.clear();
+    undoButton.hidden = false;
     announce(t("log.cleared"));
   });
+  undoButton.addEventListener("click", () => {
+    undoable.undo();
+    undoButton.hidden = true;
+    $("clear-log").focus();
+    announce(t("log.undone"));
+  });
+  const applyFilter = () => view.setFilter(makeFilter($("log-filter-select").value, $("log-search").value));
+  $("log-filter-select").addEventListener("change", applyFilter);
+  $("log-search").addEventListener("input", applyFilter);
+  if (restored) announce(t("log.restored", { n: restored }));
+
+  // --- the student's details for the report, typed once
+  const student = loadStudent();
+  for (const field of STUDENT_FIELDS) {
+    const box = $(`report-${field}`);
+    box.value = student[field];
+    box.addEventListener("input", () => {
+      student[field] = box.value;
+      saveStudent(student);
+    });
+  }
 
   const exportButton = $("export-button");
   const exportMenu = $("export-menu");
@@ -220,7 +278,13 @@ async function main() {
   document.addEventListener("click", (event) => {
     if (!exportMenu.hidden && !event.target.closest(".export")) setMenu(false);
   });
-  const markdown = () => toMarkdown({ rows: conversationRows(store.entries), config, dropped: store.dropped });
+  const reportEvents = () => store.entries
+    .filter((e) => e.kind === "event" && /^(end_|unreachable_|closed|backend_refused|error)/.test(e.type))
+    .map((e) => ({ time: e.time, text: eventText(e) }));
+  const markdown = () => toMarkdown({
+    rows: conversationRows(store.entries), config, dropped: store.dropped, student,
+    consoleLines: serverView.consoleText(), queueLines: queue.reportLines(), events: reportEvents(),
+  });
   $("export-md").addEventListener("click", () => {
     download(`playground-${fileStamp()}.md`, markdown(), "text/markdown");
     setMenu(false, true);
@@ -246,6 +310,7 @@ async function main() {
     window.history.replaceState(null, "", url);
   });
   onLangChange(() => {
+    renderBytesName();
     renderStatus(connection.state);
     renderModeHelp();
     renderQueueExplain();
@@ -258,6 +323,10 @@ async function main() {
   // --- start: settings first, so a page bridging to a foreign server starts in Raw mode
   config = await loadConfig();
   if (config?.start_mode === "raw") $("mode-raw").checked = true;
+  $("line-ending").value = config?.external_backend ? "none" : "lf";
+  queue.setForeign(config?.external_backend);
+  renderForeignNotes();
+  renderBytesName();
   renderModeHelp();
   renderQueueExplain();
   renderSettings();

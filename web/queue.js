@@ -5,7 +5,7 @@
 // bridge's `t`): accepted, served (its turn), first byte read, answered, closed.
 
 import { SUBPROTOCOL, bridgeUrl } from "./connection.js";
-import { formatNumber, t } from "./i18n.js";
+import { formatWholeMs, t } from "./i18n.js";
 import { parseJsonObject } from "./json.js";
 
 export const QUEUE_SIZE = 3;
@@ -39,6 +39,13 @@ export class QueueExperiment {
     button.addEventListener("click", () => this.run());
   }
 
+  /** Against a foreign server (--backend) each connection sends a bare number with no line
+   * ending, as the lab sheet's client does, and ends with a result: answered, or how its
+   * connection ended (the bridge gives up after --reply-timeout). */
+  setForeign(foreign) {
+    this.foreign = Boolean(foreign);
+  }
+
   run() {
     if (this.running) return;
     this.running = true;
@@ -46,6 +53,7 @@ export class QueueExperiment {
     this.timeline.setAttribute("aria-busy", "true");
     this.summaryKey = ["queue.running", {}];
     this.runs = [];
+    this.own = this.findOwn();
     const base = 40 + Math.floor(Math.random() * 50);
     for (let i = 1; i <= this.size; i++) {
       this.runs.push(this.open(i, String(base + i)));
@@ -69,8 +77,25 @@ export class QueueExperiment {
         run.local = message.local ?? null;
         run.marks.hello = message.t;
         run.state = run.state === "opening" ? "connected" : run.state;
-        const request = { id: index, handler: "parity", text: number, lang: this.getLang() };
-        socket.send(JSON.stringify({ type: "send", text: JSON.stringify(request) }));
+        if (message.foreign) {
+          socket.send(JSON.stringify({ type: "send", text: number, end: "none" }));
+        } else {
+          const request = { id: index, handler: "parity", text: number, lang: this.getLang() };
+          socket.send(JSON.stringify({ type: "send", text: JSON.stringify(request) }));
+        }
+      } else if (message.type === "tcp_open") {
+        run.local = message.local ?? run.local;
+        run.marks.accepted ??= message.t;
+      } else if (message.type === "sent") {
+        run.marks.sentAt ??= message.t;
+      } else if (message.type === "tcp_closed" || message.type === "unreachable") {
+        run.marks.closed ??= message.t ?? Date.now();
+        if (!run.marks.answered) {
+          run.how = message.how ?? `unreachable_${message.reason}`;
+          run.error = message.how ? t(`end.${message.how}`) : t(`unreachable.${message.reason}`);
+          run.state = "failed";
+        }
+        setTimeout(() => { if (socket.readyState === WebSocket.OPEN) socket.close(1000); }, 50);
       } else if (message.type === "reply" || message.type === "rejected") {
         run.marks.answered ??= message.t ?? Date.now();
         run.reply = message.line ?? "";
@@ -86,7 +111,7 @@ export class QueueExperiment {
       run.done = true;
       run.marks.closed ??= Date.now();
       if (!run.marks.answered) {
-        run.error = event.reason || `code ${event.code}`;
+        run.error ||= event.reason || `code ${event.code}`;
         run.state = "failed";
       } else {
         run.state = "closed";
@@ -95,6 +120,60 @@ export class QueueExperiment {
       this.schedule();
     });
     return run;
+  }
+
+  /** Under --single, this page's own connection is a client that holds or waits for a turn
+   * too: the timeline shows it (found by the local address the bridge reported). */
+  /** A run's marks as "label N ms" from `start` (against a foreign server, "connected" is
+   * the bridge's TCP handshake, not the server's accept). */
+  facts(run, start) {
+    return MARKS.filter(([key]) => run.marks[key] != null)
+      .map(([key, label]) => `${t(key === "accepted" && this.foreign ? "queue.connectedAt" : label)} ` +
+                            `${formatWholeMs(run.marks[key] - start)} ms`);
+  }
+
+  /** How a run ended: answered after N ms (from its request), timed out, or why not. */
+  result(run) {
+    const from = run.marks.sentAt ?? run.marks.accepted ?? run.marks.hello;
+    if (run.marks.answered != null) {
+      return `${t("queue.answeredAfter", { ms: formatWholeMs(run.marks.answered - from) })}: ${run.number} → ${run.reply}`;
+    }
+    if (run.how === "timeout") {
+      return t("queue.timedOut", { ms: formatWholeMs((run.marks.closed ?? Date.now()) - from) });
+    }
+    return t("queue.endedHow", { words: run.error || "…" });
+  }
+
+  /** Against a foreign server: did a connection connect about a second after the first
+   * (a SYN dropped by a full listen backlog and sent again)? */
+  backlogged() {
+    if (!this.foreign) return false;
+    const connected = this.runs.map((r) => r.marks.accepted).filter((x) => x != null);
+    return connected.length > 1 && Math.max(...connected) - Math.min(...connected) > 700;
+  }
+
+  findOwn() {
+    if (this.foreign || !this.serverView.single) return null;
+    const local = this.ownLocal?.();
+    const mine = [...this.serverView.connections.values()].find((c) => local && c.peer === local);
+    return mine ? { conn: mine.conn, startState: mine.state, yielded: null, servedAgain: null } : null;
+  }
+
+  trackOwn(message) {
+    const own = this.own;
+    if (!own || message.conn !== own.conn) return false;
+    if (message.type === "waiting") own.yielded ??= message.t;
+    if (message.type === "served" && own.yielded != null) own.servedAgain ??= message.t;
+    return true;
+  }
+
+  ownText(start) {
+    const own = this.own;
+    if (!own) return "";
+    const parts = [t(own.startState === "waiting" ? "queue.ownWaiting" : "queue.ownHeld", { conn: own.conn })];
+    if (own.yielded != null) parts.push(t("queue.ownYielded", { ms: formatWholeMs(own.yielded - start) }));
+    if (own.servedAgain != null) parts.push(t("queue.ownServedAgain", { ms: formatWholeMs(own.servedAgain - start) }));
+    return parts.join(" · ");
   }
 
   runFor(message) {
@@ -111,8 +190,16 @@ export class QueueExperiment {
 
   onServerEvent(message) {
     if (!this.runs.length) return;
+    if (this.trackOwn(message)) {
+      this.schedule();
+      return;
+    }
     const run = this.runFor(message);
     if (!run) return;
+    if (this.foreign) {  // the bridge cannot see the server's accept or read: only its own marks
+      if (message.type === "open") run.conn = message.conn;
+      return;
+    }
     switch (message.type) {
       case "open":
         run.conn = message.conn;
@@ -161,14 +248,30 @@ export class QueueExperiment {
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
   }
 
+  /** The timeline for the lab report: one line per connection, ms from the start, and how
+   * it ended (answered after N ms, or why not). */
+  reportLines() {
+    if (!this.runs.length) return [];
+    const start = Math.min(...this.runs.map((r) => r.marks.accepted ?? r.marks.hello ?? Infinity));
+    const out = [];
+    if (this.summary.textContent) out.push(this.summary.textContent, "");
+    if (this.own) out.push(`- ${t("queue.ownLabel")}: ${this.ownText(start)}`);
+    for (const run of this.runs) {
+      const facts = this.facts(run, start);
+      out.push(`- ${run.label}: ${facts.join(" · ")} — ${this.result(run)}`);
+    }
+    return out;
+  }
+
   render() {
     if (this.summaryKey) {
       const [key, vars] = this.summaryKey;
       const words = { ...vars };
-      if ("ms" in words) words.ms = formatNumber(words.ms);
+      if ("ms" in words) words.ms = formatWholeMs(words.ms);
       const failures = this.runs.filter((r) => r.error)
         .map((r) => t("queue.failed", { label: r.label, reason: r.error }));
-      this.summary.textContent = [t(key, words), ...failures].join(" ");
+      const backlog = this.backlogged() ? t("queue.backlogNote") : "";
+      this.summary.textContent = [t(key, words), ...failures, backlog, this.note?.() ?? ""].join(" ").trim();
     }
     this.legend.hidden = !this.runs.length;
     if (!this.runs.length) {
@@ -181,6 +284,11 @@ export class QueueExperiment {
     const end = Math.max(start + 1, ...ends, this.running ? Date.now() : start + 1);
     const span = end - start;
     const fragment = document.createDocumentFragment();
+    if (this.own) {
+      const li = el("li", "queue-run queue-own");
+      li.append(el("div", "queue-head", t("queue.ownLabel")), el("p", "queue-times", this.ownText(start)));
+      fragment.append(li);
+    }
     for (const run of this.runs) {
       const li = el("li", `queue-run queue-${run.state}`);
       const head = el("div", "queue-head");
@@ -222,9 +330,9 @@ export class QueueExperiment {
       }
       li.append(bar);
 
-      const facts = MARKS.filter(([key]) => run.marks[key] != null)
-        .map(([key, label]) => `${t(label)} ${formatNumber(run.marks[key] - start)} ms`);
+      const facts = this.facts(run, start);
       li.append(el("p", "queue-times", facts.join(" · ")));
+      if (this.foreign && !this.running) li.append(el("p", "queue-times", this.result(run)));
       fragment.append(li);
     }
     this.timeline.replaceChildren(fragment);

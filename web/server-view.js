@@ -5,7 +5,7 @@
 
 import { bridgeUrl } from "./connection.js";
 import { parseJsonObject } from "./json.js";
-import { formatNumber, t } from "./i18n.js";
+import { formatMs, formatNumber, t } from "./i18n.js";
 
 const CONSOLE_CAP = 300;
 const RETRY_MS = [250, 500, 1000, 2000, 4000];
@@ -43,9 +43,9 @@ function replyWords(reply) {
 }
 
 export class ServerView extends EventTarget {
-  constructor({ modeNote, clientList, noClients, consoleList, feedNote }) {
+  constructor({ modeNote, clientList, noClients, consoleList, feedNote, intro = null }) {
     super();
-    Object.assign(this, { modeNote, clientList, noClients, consoleList, feedNote });
+    Object.assign(this, { modeNote, clientList, noClients, consoleList, feedNote, intro });
     this.connections = new Map(); // conn -> {conn, peer, label, state, position, asked}
     this.lines = [];              // {kind, text}
     this.single = false;
@@ -109,7 +109,8 @@ export class ServerView extends EventTarget {
         conns.set(message.conn, { conn: message.conn, peer: message.peer, label: message.label ?? null,
                                   state: message.state || "served", position: message.position ?? null,
                                   asked: [] });
-        this.addLine("note", t("server.opened", { conn: message.conn, peer: pythonAddress(message.peer) }));
+        this.addLine("note", t(message.foreign ? "server.foreignOpened" : "server.opened",
+                               { conn: message.conn, peer: pythonAddress(message.peer) }));
         break;
       case "waiting": {
         const c = conns.get(message.conn);
@@ -132,14 +133,20 @@ export class ServerView extends EventTarget {
         this.addLine("request", `Request dari client : ${asked} IP client : ${pythonAddress(peer)}`);
         if (message.reply != null) {
           const words = replyWords(message.reply);
-          this.addLine(/^ERR\b/.test(words) ? "reply error" : "reply", t("server.reply", { reply: words }));
+          const line = message.ms != null
+            ? t("server.answeredIn", { reply: words, ms: formatMs(message.ms) })
+            : t("server.reply", { reply: words });
+          this.addLine(/^ERR\b/.test(words) ? "reply error" : "reply", line);
         }
         break;
       }
-      case "close":
+      case "close": {
         conns.delete(message.conn);
-        this.addLine("note", t("server.closed", { conn: message.conn, reason: message.reason ?? "" }));
+        const reason = this.external && message.reason ? t(`server.end.${message.reason}`) : message.reason;
+        const bad = this.external && !["closed", "websocket closed"].includes(message.reason);
+        this.addLine(bad ? "note error" : "note", t("server.closed", { conn: message.conn, reason: reason ?? "" }));
         break;
+      }
       case "skipped":
         this.addLine("note", t("server.skipped", { n: formatNumber(message.count ?? 0) }));
         break;
@@ -160,10 +167,20 @@ export class ServerView extends EventTarget {
     return c.label ? `WebSocket “${c.label}”` : t("server.tcpClient");
   }
 
+  /** The console as plain text lines (for the lab report). */
+  consoleText() {
+    return this.lines.map((line) => line.text);
+  }
+
   render() {
-    const notes = [this.single ? t("server.modeSingle") : t("server.modeMany")];
-    if (this.external) notes.push(t("server.external", { backend: this.backend || "?" }));
-    this.modeNote.textContent = notes.join(" ");
+    // A foreign server's concurrency is unknown here: nothing is claimed about it.
+    this.modeNote.textContent = this.external ? ""
+      : this.single ? t("server.modeSingle") : t("server.modeMany");
+    this.modeNote.hidden = this.external;
+    if (this.intro) {
+      this.intro.textContent = this.external
+        ? t("server.foreignIntro", { backend: this.backend || "?" }) : t("server.intro");
+    }
     this.feedNote.textContent = this.live ? t("server.feedLive") : t("server.feedDown");
     this.feedNote.dataset.live = String(this.live);
 
@@ -175,7 +192,8 @@ export class ServerView extends EventTarget {
       head.append(el("span", "client-num", `#${c.conn}`), el("span", "client-who", this.clientLabel(c)),
                   el("span", "client-peer", c.peer ?? ""));
       const badge = el("span", `badge badge-${c.state}`,
-                       c.state === "waiting" ? t("server.waiting") : t("server.served"));
+                       c.state === "waiting" ? t("server.waiting")
+                         : c.state === "connected" ? t("server.connected") : t("server.served"));
       head.append(badge);
       if (c.state === "waiting" && c.position != null) {
         head.append(el("span", "client-pos", t("server.position", { n: c.position })));
