@@ -96,4 +96,4 @@ def test_leaving_cancels_the_check_and_frees_the_web_app() -> None:
             with ws_connect(url, open_timeout=10) as second:
                 return json.loads(second.recv(timeout=10))["type"] == "start"
 
-        wait_until(starts, timeout=5, interval=0.1, what="a new check after the first left")
+        wait_until(starts, timeout=20, interval=0.1, what="a new check after the first left")
