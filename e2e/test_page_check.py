@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.pages import NAMES, open_page, open_page_behind
+from e2e.pages import NAMES, READY, open_page, open_page_behind
 from server.check.cases import case_ids
 from tests.student_servers import student_server
 
@@ -79,7 +79,8 @@ def test_a_second_check_meanwhile_is_told_so(page: Page, context, start) -> None
         page.get_by_role("button", name=CHECK["en"]["button"]).click()
         expect(page.get_by_role("region", name="Lab checks")).to_contain_text("Checking…")
         other = context.new_page()
-        open_page(other, front, "en")
+        other.goto(front.page_url("en"))
+        expect(other.get_by_role("status")).to_contain_text(READY["en"])  # foreign: no TCP yet
         other.get_by_role("button", name=CHECK["en"]["button"]).click()
         expect(other.get_by_role("region", name="Lab checks")).to_contain_text(
             "Another check is running on this web app")
