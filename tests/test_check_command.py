@@ -204,5 +204,5 @@ def test_default_report_is_indonesian_and_single_serves_one_at_a_time() -> None:
         result = run(f"127.0.0.1:{service.tcp_port}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith(f"Memeriksa 127.0.0.1:{service.tcp_port} (latihan: parity)")
-    assert "satu per satu — klien kedua menunggu 2,0 dtk" in result.stdout
+    assert "satu per satu — client kedua menunggu 2,0 detik" in result.stdout
     assert "Ringkasan: 11 lulus, 0 gagal, 2 info, 0 lewat" in result.stdout

@@ -98,7 +98,7 @@ def test_no_reply_to_a_request_without_lf_suggests_waiting_for_lf() -> None:
     assert j.verdict == "fail"
     assert say(j) == ("no reply within 2.0 s: does it wait for a LF? The lab sheet's client "
                       "sends none.")
-    assert "2,0 dtk" in say(j, "id")
+    assert "2,0 detik" in say(j, "id")
 
 
 @pytest.mark.parametrize(("case_id", "count", "verdict_", "key"), [
@@ -167,7 +167,7 @@ def test_two_clients_at_once_or_one_at_a_time() -> None:
     assert say(queued) == ("one at a time — the second client waited 2.0 s: the server serves "
                            "one client at a time (single-threaded, as in the lab sheet).")
     assert say(at_once).startswith("at once — ")
-    assert "menunggu 2,0 dtk" in say(queued, "id")
+    assert "menunggu 2,0 detik" in say(queued, "id")
     crashed = verdict(CASE["two_clients"], Observation(reply(b"", "reset"),
                                                        exit=ProgramExit(1, ())))
     assert crashed.verdict == "fail"

@@ -86,7 +86,7 @@ def test_text_in_indonesian_uses_indonesian_verdict_words() -> None:
     text = text_report(sample(), "id")
     assert "gagal" in text and "lulus" in text and "lewat" in text
     assert "Ringkasan: 1 lulus, 2 gagal, 1 info, 1 lewat" in text
-    assert "klien kedua menunggu 2,0 dtk" in text
+    assert "client kedua menunggu 2,0 detik" in text
 
 
 def test_text_says_where_the_server_stopped() -> None:

@@ -502,7 +502,7 @@ const id = {
 
   // --- lab checks (check.js): tombol "Periksa server" dan tabel "Hasil pemeriksaan"
   "check.title": "Pemeriksaan lab",
-  "check.intro": "Menjalankan pemeriksaan dari lembar praktikum (python -m server check) terhadap server yang terhubung ke halaman ini: tiap kasus memakai koneksi baru, tiap penantian paling lama 2 dtk. Semua kasus dan apa yang harus dilakukan bila gagal: docs/check.md.",
+  "check.intro": "Menjalankan pemeriksaan dari lembar praktikum (python -m server check) terhadap server yang terhubung ke halaman ini: tiap kasus memakai koneksi baru, tiap penantian paling lama 2 detik. Semua kasus dan apa yang harus dilakukan bila gagal: docs/check.md.",
   "check.button": "Periksa server",
   "check.table": "Hasil pemeriksaan",
   "check.col.case": "Kasus",

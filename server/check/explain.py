@@ -2,7 +2,7 @@
 
 A judgement carries a key and plain values; this is the only place they become a sentence,
 in the report's language. Numbers are written the way each language writes them
-("2,0 dtk", "11,7 ms" in Indonesian).
+("2,0 detik", "11,7 ms" in Indonesian).
 """
 
 from __future__ import annotations
@@ -45,12 +45,12 @@ HINT_CRASH = {
         "decode": "apakah decode() gagal pada byte FF FE? Tangkap UnicodeDecodeError "
                   "(atau decode dengan errors='replace').",
         "empty": "apakah int() atau decode() gagal pada data kosong yang dikembalikan "
-                 "recv() saat klien pergi tanpa mengirim? Anggap b'' sebagai \"klien "
+                 "recv() saat client pergi tanpa mengirim? Anggap b'' sebagai \"client "
                  "sudah pergi\".",
         "long": "apakah baris 100.000 karakter membuatnya gagal? Baca dalam loop, atau "
                 "balas dengan pesan galat.",
         "loop": "apakah accept() berada di luar loop? Server pada lembar praktikum "
-                "melayani satu klien, lalu berhenti.",
+                "melayani satu client, lalu berhenti.",
         "else": "bila itu NameError, balasannya tidak pernah diisi untuk angka ini: "
                 "apakah ada `else` yang hilang?",
         "pipelined": "apakah dua permintaan dalam satu recv() (\"42\\n7\\n\") masuk ke "
@@ -93,7 +93,7 @@ HINT_SILENT = {
                       "mengirimnya.",
         "ascii": "apakah server menunggu LF? Klien pada lembar praktikum tidak mengirimnya.",
         "bytes": "apakah server menunggu LF? Klien pada lembar praktikum tidak mengirimnya.",
-        "": "apakah server menunggu data lagi, atau menunggu klien menutup koneksi?",
+        "": "apakah server menunggu data lagi, atau menunggu client menutup koneksi?",
     },
 }
 
@@ -192,32 +192,32 @@ TEXT = {
                    "terakhirnya menunjukkan sebabnya): {hint_crash}",
         "crashed_after_reply": "balasannya benar, tetapi program lalu keluar dengan status "
                                "{status} (baris terakhirnya menunjukkan sebabnya).",
-        "no_reply_timeout": "tidak ada balasan dalam {timeout} dtk: {hint_silent}",
+        "no_reply_timeout": "tidak ada balasan dalam {timeout} detik: {hint_silent}",
         "no_reply_closed": "server menutup koneksi tanpa membalas.",
         "no_reply_reset": "server me-reset koneksi tanpa membalas.",
         "no_reply_refused": "koneksi ditolak: server tidak menerima koneksi.",
-        "robust_silent": "tidak ada balasan dan koneksi tidak ditutup dalam {timeout} dtk: "
+        "robust_silent": "tidak ada balasan dan koneksi tidak ditutup dalam {timeout} detik: "
                          "server sebaiknya membalas (pesan galat pun boleh) atau menutup.",
         "stopped_silent": "server menutup koneksi tanpa membalas dan berhenti menerima "
                           "koneksi: {hint_crash}",
         "stopped_after_reply": "server membalas, lalu berhenti menerima koneksi: "
                                "{hint_crash}",
-        "exited_after_one": "program keluar (status {status}) setelah klien ini, sehingga "
-                            "klien berikutnya ditolak: ia melayani satu klien lalu berhenti; "
+        "exited_after_one": "program keluar (status {status}) setelah client ini, sehingga "
+                            "client berikutnya ditolak: ia melayani satu client lalu berhenti; "
                             "letakkan accept() dan percakapannya di dalam loop.",
-        "next_unanswered": "klien berikutnya tidak dibalas (berakhir: {ended}).",
-        "still_answers_after_reply": "server membalas, dan klien berikutnya juga dibalas.",
-        "still_answers_after_close": "server menutup koneksi, dan klien berikutnya "
+        "next_unanswered": "client berikutnya tidak dibalas (berakhir: {ended}).",
+        "still_answers_after_reply": "server membalas, dan client berikutnya juga dibalas.",
+        "still_answers_after_close": "server menutup koneksi, dan client berikutnya "
                                      "dibalas.",
-        "still_answers_empty": "klien yang pergi tanpa mengirim tidak mengganggu: klien "
+        "still_answers_empty": "client yang pergi tanpa mengirim tidak mengganggu: client "
                                "berikutnya dibalas.",
-        "both_answered": "dua klien berturut-turut sama-sama dibalas.",
-        "at_once": "sekaligus — selama klien A terhubung dan diam, klien B dibalas dalam "
-                   "{ms} ms: server melayani beberapa klien sekaligus (thread atau asyncio).",
-        "one_at_a_time": "satu per satu — klien kedua menunggu {seconds} dtk: server "
-                         "melayani satu klien pada satu waktu (single thread, seperti pada "
+        "both_answered": "dua client berturut-turut sama-sama dibalas.",
+        "at_once": "sekaligus — selama client A terhubung dan diam, client B dibalas dalam "
+                   "{ms} ms: server melayani beberapa client sekaligus (thread atau asyncio).",
+        "one_at_a_time": "satu per satu — client kedua menunggu {seconds} detik: server "
+                         "melayani satu client pada satu waktu (single thread, seperti pada "
                          "lembar praktikum).",
-        "b_unanswered": "satu per satu — klien B tidak dibalas, bahkan setelah klien A "
+        "b_unanswered": "satu per satu — client B tidak dibalas, bahkan setelah client A "
                         "pergi (berakhir: {ended}).",
         "both_in_order": "keduanya dibalas berurutan — dua permintaan dalam satu paket "
                          "mendapat dua balasan: server membaca baris per baris.",
@@ -276,7 +276,7 @@ LABELS = {
         "md.nofindings": "Tidak ada temuan info (server berhenti sebelum kasus-kasus itu).",
         "md.unreachable": "Target tidak bisa dihubungi: {reason}.",
         "summary.name": "nama", "summary.target": "target", "summary.passed": "lulus",
-        "summary.failed": "gagal", "summary.clients": "klien",
+        "summary.failed": "gagal", "summary.clients": "client",
         "summary.unreachable": "tak terjangkau", "yes": "ya", "no": "tidak",
     },
 }
