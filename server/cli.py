@@ -1,4 +1,5 @@
-"""The command line: ``python -m server [options]`` and ``python -m server client``.
+"""The command line: ``python -m server [options]``, ``python -m server client`` and
+``python -m server check`` (:mod:`server.check.command`).
 
 Errors a user can cause (a bad option, a port in use, an address that cannot be bound) are
 one line on stderr and exit status 2; nothing a user does prints a traceback. SIGTERM and
@@ -91,6 +92,7 @@ def server_parser() -> argparse.ArgumentParser:
         description="The client-server playground: the lab sheet's TCP service (parity and "
                     "length) and a web page that bridges a browser to it over WebSocket.",
         epilog=f"Client: {PROG} client [--host H] [--port P] [--once TEXT]. "
+               f"Check a lab server: {PROG} check HOST:PORT (docs/check.md). "
                "Protocol and limits: docs/protocol.md.")
     add = p.add_argument
     add("--version", action="version", version=f"%(prog)s {__version__}")
@@ -314,6 +316,9 @@ def run_loop(coro) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    if argv[:1] == ["check"]:
+        from server.check.command import run_check  # a part of its own, loaded when asked
+        return run_check(argv[1:])
     if argv[:1] == ["client"]:
         args = client_parser().parse_args(argv[1:])
         return run_client(args.host, args.port, args.once)

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from server import __version__
 from server.bridge import SUBPROTOCOL, Bridge
+from server.check.web import add_check_routes
 from server.classroom import (
     CLOSE_TRY_AGAIN,
     SessionCap,
@@ -70,6 +71,7 @@ def make_app(config: Config, *, request_log: RequestLog | None = None,
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/ws", _bridge)
     app.router.add_get("/events", _events)
+    add_check_routes(app)  # /check: the lab checks against this page's own backend
     app.router.add_static("/static/", root, append_version=False)
     app[WEB_ROOT] = root
     return app

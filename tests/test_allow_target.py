@@ -212,3 +212,25 @@ def test_a_chosen_target_is_connected_only_to_send(server: ServerProcess) -> Non
             ws.send(json.dumps({"type": "send", "text": "42"}))
             assert recv_type(ws, "reply")["line"] == "lazy: 42"
             assert len(counted.peers) == 1
+
+
+def test_the_pages_check_follows_the_chosen_target(forbidden: TinyTcpServer) -> None:
+    """/check?target= is decided like /ws: the chosen server is checked; another is refused
+    (403) before any connection."""
+    from websockets.exceptions import InvalidStatus
+
+    from tests.support import lab_sheet_handler
+
+    with TinyTcpServer(lab_sheet_handler()) as lab, start_server(
+            "--allow-target", lab.address) as running:
+        check = f"ws://127.0.0.1:{running.http_port}/check?target={lab.address}"
+        with ws_connect(check, open_timeout=10) as ws:
+            got = [json.loads(text) for text in ws]
+        assert got[0]["type"] == "start" and got[0]["target"] == lab.address
+        assert got[-1]["type"] == "done"
+        assert lab.peers
+        with pytest.raises(InvalidStatus) as refused:
+            ws_connect(f"ws://127.0.0.1:{running.http_port}/check?target={forbidden.address}")
+        assert refused.value.response.status_code == 403
+        assert b"not allowed" in refused.value.response.body
+    assert forbidden.peers == []

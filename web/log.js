@@ -84,13 +84,32 @@ function codeName(code) {
   return name === key ? t("code.other") : name;
 }
 
+// The bridge's close reasons are English (they are the wire's); shown in the page's language.
+const REASONS = [
+  [/^backend unreachable: (.*)$/, "reason.unreachable"],
+  [/^backend closed the connection without replying$/, "end.closed_without_reply"],
+  [/^backend closed the connection$/, "reason.backendClosed"],
+  [/^backend connection lost: (.*)$/, "reason.lost"],
+  [/^backend did not reply in time$/, "end.timeout"],
+  [/^server shutting down$/, "reason.shutdown"],
+];
+
+/** A close reason in the page's language (the original kept in brackets when translated). */
+export function reasonWords(reason) {
+  for (const [pattern, key] of REASONS) {
+    const match = pattern.exec(reason ?? "");
+    if (match) return t(key, { detail: match[1] ?? "" });
+  }
+  return reason;
+}
+
 /** Words for a lifecycle event entry, in the page's current language. */
 export function eventText(entry) {
   const p = entry.params || {};
   let text;
   if (entry.type === "closed") {
     text = t("event.closed", { code: p.code, codeName: codeName(p.code),
-                               reason: p.reason || t("reason.none") });
+                               reason: reasonWords(p.reason) || t("reason.none") });
   } else {
     text = t(`event.${entry.type}`, p);
   }

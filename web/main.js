@@ -6,7 +6,7 @@ import { Conversation } from "./conversation.js";
 import { conversationRows, copyText, download, fileStamp, settingsList, toCsv, toMarkdown } from "./export.js";
 import { SendHistory } from "./history.js";
 import { detectLang, formatMs, formatNumber, getLang, onLangChange, setLang, t } from "./i18n.js";
-import { LogStore, LogView, eventText } from "./log.js";
+import { LogStore, LogView, eventText, reasonWords } from "./log.js";
 import { UndoableClear, keepSaved, loadConversation, makeFilter, restoreInto } from "./log-tools.js";
 import { STUDENT_FIELDS, loadStudent, saveStudent } from "./lab-report.js";
 import { QueueExperiment, QUEUE_SIZE } from "./queue.js";
@@ -82,7 +82,7 @@ function renderStatus(state) {
   } else {
     const reason = state.unreachable ? t(`unreachable.${state.unreachable}`)
       : state.code === 1006 && !state.reason ? t("error.noConnection")
-      : state.reason || `code ${state.code}`;
+      : reasonWords(state.reason) || `code ${state.code}`;
     const next = state.phase === "reconnecting"
       ? t("status.reconnectAttempt", { n: state.attempt })
       : t("status.reconnectIn", { s: formatNumber((state.retryInMs ?? 0) / 1000, 1) });

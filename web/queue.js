@@ -250,7 +250,7 @@ export class QueueExperiment {
 
   /** The timeline for the lab report: one line per connection, ms from the start, and how
    * it ended (answered after N ms, or why not). */
-  reportLines(note = "") {
+  reportLines() {
     if (!this.runs.length) return [];
     const start = Math.min(...this.runs.map((r) => r.marks.accepted ?? r.marks.hello ?? Infinity));
     const out = [];
@@ -260,8 +260,6 @@ export class QueueExperiment {
       const facts = this.facts(run, start);
       out.push(`- ${run.label}: ${facts.join(" · ")} — ${this.result(run)}`);
     }
-    if (this.backlogged()) out.push("", t("queue.backlogNote"));
-    if (note) out.push("", note);
     return out;
   }
 
