@@ -177,3 +177,19 @@ def test_a_class_of_three_each_sees_only_their_own_conversation(
               f"own requests, others hidden: {view.locator('.console-list').inner_text()!r}")
     for name, server in students.items():
         assert len(server.peers) == 1, f"{name}'s server: {server.peers}"
+
+
+def test_the_pages_check_follows_the_chosen_server(page: Page, start) -> None:
+    """"Check server" checks the server the page chose, the same choice /ws uses."""
+    from tests.student_servers import student_server
+
+    with student_server("through_float") as own:
+        running = start("--allow-target", own)
+        open_page(page, running)
+        choose(page, own)
+        expect(page.get_by_role("status")).to_contain_text(own)
+        page.get_by_role("button", name="Check server").click()
+        results = page.get_by_role("table", name="Check results")
+        big = results.get_by_role("row").filter(
+            has=page.get_by_role("cell", name="big", exact=True))
+        expect(big.get_by_role("cell").nth(1)).to_have_text("fail")  # not our own service
