@@ -118,6 +118,10 @@ def server_parser() -> argparse.ArgumentParser:
     g.add_argument("--turn-idle", type=positive(float), default=2.0, metavar="S",
                    help="with --single, an idle connection gives up its turn after S seconds "
                         "when others wait (default 2)")
+    g.add_argument("--time-slice-ms", type=positive(float), default=5.0, metavar="MS",
+                   help="time one client's requests may take per turn of the event loop; "
+                        "past it, that client waits for the next turn so others are served "
+                        "(default 5)")
     g.add_argument("--ws-max-message", type=positive(int), default=0, metavar="BYTES",
                    help="largest WebSocket message; bigger ones close with 1009 "
                         "(default max(1 MiB, 4 x --max-line))")
@@ -155,7 +159,8 @@ def config_from(args: argparse.Namespace) -> Config:
         lang=args.lang, default=args.default, single=args.single, max_line=args.max_line,
         allow_origins=tuple(args.allow_origin), idle_flush=args.idle_flush_ms / 1000,
         idle_timeout=args.idle_timeout, send_timeout=args.send_timeout,
-        turn_idle=args.turn_idle, ws_max_message=args.ws_max_message,
+        turn_idle=args.turn_idle, time_slice=args.time_slice_ms / 1000,
+        ws_max_message=args.ws_max_message,
         heartbeat=args.heartbeat, ws_compress=args.ws_compress, log_format=args.log_format,
         quiet=args.quiet, workers=args.workers, reuse_port=args.reuse_port or args.workers > 1,
         worker=args.worker)

@@ -26,6 +26,7 @@ class Config:
     idle_timeout: float = 300.0
     send_timeout: float = 30.0
     turn_idle: float = 2.0
+    time_slice: float = 0.005  # seconds of one client's requests per loop turn
     ws_max_message: int = 0  # 0: derived from max_line (see ws_message_limit)
     heartbeat: float = 20.0
     ws_compress: bool = False
@@ -46,4 +47,5 @@ class Config:
         return ServiceOptions(
             settings=ServiceSettings(lang=self.lang, default=self.default, max_line=self.max_line),
             idle_flush=self.idle_flush, idle_timeout=self.idle_timeout,
-            send_timeout=self.send_timeout, single=self.single, turn_idle=self.turn_idle)
+            send_timeout=self.send_timeout, single=self.single, turn_idle=self.turn_idle,
+            time_slice=self.time_slice)

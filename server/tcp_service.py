@@ -12,7 +12,11 @@ Limits (all options, see docs/protocol.md):
   service buffer more than about one read's worth of replies;
 * ``send_timeout``: a client whose replies stay undrained that long is cut off;
 * ``idle_timeout``: a client that sends nothing that long is closed (a client waiting its
-  turn under ``--single`` or waiting for its replies to drain is not idle).
+  turn under ``--single`` or waiting for its replies to drain is not idle);
+* ``time_slice``: the time one client's requests may take in one turn of the event loop.
+  uvloop reads a readable socket up to 32 times per turn, so a limit in lines per read does
+  not bound one client's time (NOTES, "Fairness"): past its slice, a client's reading waits
+  for the next turn, and everyone else is served in between.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ log = logging.getLogger(__name__)
 
 WRITE_HIGH_WATER = 64 * 1024
 SLICE = 64  # lines answered per turn of the event loop when a read holds more
+# ... and no more lines than fit in this many bytes (at least one line): a line's cost grows
+# with its size, so a read of four 64 KiB lines is answered one line per turn.
+SLICE_BYTES = 16 * 1024
 SHUTDOWN_DRAIN = 0.2  # seconds of service after SIGTERM for requests already in flight
 EVENT_ECHO_LIMIT = 200
 
@@ -49,6 +56,7 @@ class ServiceOptions:
     send_timeout: float = 30.0
     single: bool = False
     turn_idle: float = 2.0
+    time_slice: float = 0.005  # seconds of one client's requests per turn of the loop
 
 
 def peer_text(peer: Any) -> str:
@@ -83,6 +91,11 @@ class ServiceProtocol(asyncio.Protocol):
         self.held: list[bytes] = []
         self.eof_pending = False
         self.backlog_scheduled = False
+        # Fairness in time (ServiceOptions.time_slice): this turn's time spent on us, and
+        # whether we stopped reading until the next turn because of it.
+        self.turn_spent = 0.0
+        self.turn_reset_scheduled = False
+        self.yielded = False
         self.closing = False
         self.close_reason: str | None = None
         self.flush_timer: asyncio.TimerHandle | None = None
@@ -134,7 +147,7 @@ class ServiceProtocol(asyncio.Protocol):
         self.active = True
         started = perf_counter()
         core = self.core
-        exchanges = core.receive_data(data, SLICE)
+        exchanges = core.receive_data(data, SLICE, SLICE_BYTES)
         if exchanges:
             self._send(exchanges, started, len(data))
         else:
@@ -149,6 +162,7 @@ class ServiceProtocol(asyncio.Protocol):
         if self.single:
             self.last_read = self.service.loop.time()
             self._arm_turn_check()
+        self._spend(started)
 
     def eof_received(self) -> bool:
         if self.waiting or self.core.backlog:
@@ -170,7 +184,7 @@ class ServiceProtocol(asyncio.Protocol):
             self.send_timer = None
         if self.core.backlog:
             self._hold_backlog()
-        elif not self.waiting and not self.closing:
+        elif not self.waiting and not self.closing and not self.yielded:
             self.transport.resume_reading()
             if self.core.framer.held:
                 self._arm_idle_flush()
@@ -257,6 +271,34 @@ class ServiceProtocol(asyncio.Protocol):
             return
         self._answer_pending(self.core.receive_idle())
 
+    # -- fairness in time -------------------------------------------------------------------
+    def _spend(self, started: float) -> None:
+        """Count the time since ``started`` against this turn's slice; past the slice,
+        stop reading until the next turn of the loop. Cheap reads cost one subtraction:
+        the turn's bookkeeping starts only once a quarter of the slice is used."""
+        self.turn_spent += perf_counter() - started
+        time_slice = self.service.options.time_slice
+        if self.turn_spent < time_slice / 4:
+            return
+        if self.turn_spent >= time_slice and not self.yielded and not self.closing:
+            self.yielded = True
+            self.transport.pause_reading()
+        if not self.turn_reset_scheduled:
+            self.turn_reset_scheduled = True
+            self.service.loop.call_soon(self._new_turn)
+
+    def _new_turn(self) -> None:
+        """The loop has served everyone else once: a fresh slice, and reading again."""
+        self.turn_reset_scheduled = False
+        self.turn_spent = 0.0
+        if not self.yielded:
+            return
+        self.yielded = False
+        if (self.transport is None or self.closing or self.waiting or self.writing_paused
+                or self.core.backlog or self.transport.is_closing()):
+            return  # whoever paused reading for these reasons resumes it
+        self.transport.resume_reading()
+
     # -- a read that held many lines --------------------------------------------------------
     def _hold_backlog(self) -> None:
         """Stop reading; answer the backlog a slice per loop turn while the client reads."""
@@ -271,9 +313,11 @@ class ServiceProtocol(asyncio.Protocol):
             return
         if self.writing_paused:
             return  # resume_writing() calls _hold_backlog() again
-        exchanges = self.core.answer_backlog(SLICE)
+        started = perf_counter()
+        exchanges = self.core.answer_backlog(SLICE, SLICE_BYTES)
         if exchanges:
-            self._send(exchanges, perf_counter(), 0)
+            self._send(exchanges, started, 0)
+        self._spend(started)
         if self.core.backlog:
             self._hold_backlog()
             return
@@ -281,7 +325,7 @@ class ServiceProtocol(asyncio.Protocol):
             self._answer_pending(self.core.receive_eof())
             self.transport.close()
             return
-        if not self.writing_paused and not self.waiting:
+        if not self.writing_paused and not self.waiting and not self.yielded:
             self.transport.resume_reading()
         if self.core.has_partial:
             self._arm_idle_flush()
@@ -330,7 +374,7 @@ class ServiceProtocol(asyncio.Protocol):
             self._answer_pending(self.core.receive_eof())
             self.transport.close()
             return
-        if not self.writing_paused:
+        if not self.writing_paused and not self.yielded:
             self.transport.resume_reading()
         self._arm_turn_check()
 

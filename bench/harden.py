@@ -1,0 +1,46 @@
+"""Recipes of issue 13 (hardening): what one misbehaving client costs everyone else.
+
+    .venv/bin/python -m bench.harden fairness   # bystander latency under a combining-mark flood
+
+Each recipe starts ``python -m server`` on free ports (as a user runs it, request log on),
+runs one misbehaving client from :mod:`tests.floods`, prints what a bystander or the
+server's memory showed, and stops the server. The same recipes back the tests in
+``tests/test_hardening.py``, which assert generous bounds; the figures belong in reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from tests.floods import combining_flood, http_latencies, summary_ms, tcp_latencies
+from tests.support import start_server
+
+
+def fairness(extra: list[str]) -> None:
+    with start_server(*extra) as srv:
+        print("idle:   parity 1", summary_ms(tcp_latencies(srv.tcp)))
+        with combining_flood(srv.tcp, seconds=120) as flood:
+            web = http_latencies(srv.http_url + "/healthz")
+            tcp = tcp_latencies(srv.tcp)
+        print("flood:  parity 1", summary_ms(tcp))
+        print("flood:  /healthz", summary_ms(web))
+        print(f"flood:  {flood['replies']} of {flood['lines']} flood lines answered")
+
+
+RECIPES: dict[str, Callable[[list[str]], None]] = {"fairness": fairness}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.harden", description=__doc__)
+    parser.add_argument("recipe", choices=sorted(RECIPES))
+    parser.add_argument("server_args", nargs=argparse.REMAINDER,
+                        help="extra options for python -m server")
+    args = parser.parse_args(argv)
+    RECIPES[args.recipe](args.server_args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

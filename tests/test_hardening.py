@@ -1,0 +1,29 @@
+"""Issue 13: no single client can stall, bloat or freeze the server.
+
+Each test runs one misbehaving client from :mod:`tests.floods` against the real server and
+checks what everyone else gets, with bounds generous enough for a loaded 2-core machine
+(the measured figures are in ``bench/harden.py``'s output, not asserted here).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.floods import combining_flood, http_latencies, p50, summary_ms, tcp_latencies
+from tests.support import checked_server
+
+
+@pytest.fixture
+def server():
+    yield from checked_server()
+
+
+def test_a_client_flooding_expensive_lines_does_not_hold_a_bystander_up(server):
+    """One client pipelining 64 KiB lines of combining marks gets a bounded share of each
+    loop turn (in time): a bystander's reply waits tens of ms, not seconds."""
+    with combining_flood(server.tcp) as flood:
+        web = http_latencies(server.http_url + "/healthz", count=5)
+        tcp = tcp_latencies(server.tcp, count=15)
+    assert flood["replies"] > 0, "the flooding client itself must still be served"
+    assert p50(tcp) < 0.2, "bystander parity 1: " + summary_ms(tcp)
+    assert p50(web) < 0.2, "bystander /healthz: " + summary_ms(web)
