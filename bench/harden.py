@@ -1,6 +1,7 @@
 """Recipes of issue 13 (hardening): what one misbehaving client costs everyone else.
 
     .venv/bin/python -m bench.harden fairness   # bystander latency under a combining-mark flood
+    .venv/bin/python -m bench.harden held       # server RSS under refused messages not read
 
 Each recipe starts ``python -m server`` on free ports (as a user runs it, request log on),
 runs one misbehaving client from :mod:`tests.floods`, prints what a bystander or the
@@ -12,10 +13,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 
-from tests.floods import combining_flood, http_latencies, summary_ms, tcp_latencies
-from tests.support import start_server
+from tests.floods import (
+    combining_flood,
+    http_latencies,
+    refusals_while_not_reading,
+    summary_ms,
+    tcp_latencies,
+)
+from tests.support import start_server, vm_rss
 
 
 def fairness(extra: list[str]) -> None:
@@ -29,7 +37,16 @@ def fairness(extra: list[str]) -> None:
         print(f"flood:  {flood['replies']} of {flood['lines']} flood lines answered")
 
 
-RECIPES: dict[str, Callable[[list[str]], None]] = {"fairness": fairness}
+def held(extra: list[str]) -> None:
+    with start_server("--quiet", *extra) as srv:
+        started = time.monotonic()
+        growth, sent = refusals_while_not_reading(srv.host, srv.http_port, srv.proc.pid)
+        elapsed = time.monotonic() - started
+        print(f"held refusals: RSS +{growth / 2**20:.0f} MiB after {sent} refused 900 KB "
+              f"messages in {elapsed:.1f} s; now {vm_rss(srv.proc.pid) >> 20} MiB")
+
+
+RECIPES: dict[str, Callable[[list[str]], None]] = {"fairness": fairness, "held": held}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -236,8 +236,10 @@ class BridgeSession:
         self.backend = backend
         self.enveloped = ws.ws_protocol == SUBPROTOCOL
         self.outstanding = 0  # request lines sent whose reply has not come back yet
-        # Rejections wait behind replies still owed, so replies stay in order.
+        # Rejections wait behind replies still owed, so replies stay in order; while one
+        # waits, the bridge reads no more from the WebSocket (see _reject).
         self.held_rejections: list[tuple[int, Rejection]] = []
+        self.rejections_sent = asyncio.Event()
         self.last_request = ""
         self.pending_lines: list[bytes] = []
         self.raw_transport = (transport if not self.enveloped and not ws.compress
@@ -304,7 +306,12 @@ class BridgeSession:
 
     async def _reject(self, rejection: Rejection) -> None:
         if self.outstanding > 0:
+            # Held behind replies still owed. Refusals must not accumulate (a client that
+            # stops reading and keeps sending refused messages would grow memory without
+            # bound): stop reading the WebSocket until this one has gone out.
+            self.rejections_sent.clear()
             self.held_rejections.append((self.outstanding, rejection))
+            await self.rejections_sent.wait()
         else:
             await self._deliver_rejection(rejection)
 
@@ -416,6 +423,8 @@ class BridgeSession:
             else:
                 still_held.append((owed, rejection))
         self.held_rejections = still_held
+        if not still_held:
+            self.rejections_sent.set()
 
     async def _send_json(self, message: dict, stamp: bool = True) -> None:
         if stamp:

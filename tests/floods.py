@@ -7,6 +7,7 @@ bystander gets while they run, so a test and the benchmark use the same recipe.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import statistics
 import threading
@@ -14,7 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 
-from tests.support import connect
+from tests.support import connect, vm_rss
 
 #: A legal request line just under the 64 KiB limit that is slow to answer: "e" + a
 #: combining acute, 21,000 times, so the length handler walks 21,000 grapheme clusters.
@@ -99,3 +100,67 @@ def summary_ms(values: list[float]) -> str:
     ordered = sorted(values)
     return (f"p50 {p50(values) * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms "
             f"(n={len(values)})")
+
+
+def raw_websocket(host: str, port: int, path: str = "/ws", rcvbuf: int = 0) -> socket.socket:
+    """A WebSocket opened by hand on a plain socket (a client that can stop reading for
+    real, and send pre-built frames as fast as the socket takes them)."""
+    sock = socket.socket()
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.settimeout(10)
+    sock.connect((host, port))
+    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1)
+        if not chunk:
+            raise AssertionError(f"no WebSocket handshake: {head!r}")
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def client_text_frame(text: str) -> bytes:
+    """A client's text frame with the all-zero mask key (RFC 6455 5.3: masked, and XOR
+    with zero leaves the payload as it is, so one frame can be sent many times)."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        head = bytes((0x81, 0x80 | size))
+    elif size < 65536:
+        head = bytes((0x81, 0x80 | 126)) + size.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 0x80 | 127)) + size.to_bytes(8, "big")
+    return head + b"\0\0\0\0" + payload
+
+
+def refusals_while_not_reading(host: str, port: int, pid: int, seconds: float = 3.0,
+                               id_size: int = 900_000) -> tuple[int, int]:
+    """A WebSocket client that stops reading, then sends messages the bridge refuses (a
+    line break inside, a big JSON ``id`` that the refusal echoes) for ``seconds``.
+
+    Returns (the server's peak RSS growth in bytes, refused messages sent)."""
+    baseline = peak = vm_rss(pid)
+    sent = 0
+    sock = raw_websocket(host, port, rcvbuf=4096)
+    try:
+        # Replies owed: 40 replies of 60 KB each that nobody reads, so the bridge's
+        # refusals have to wait behind them.
+        sock.sendall(client_text_frame(json.dumps({"id": "x" * 60_000, "text": "1"})) * 40)
+        refused = client_text_frame(json.dumps({"id": "y" * id_size, "text": "a\nb"}))
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                sock.sendall(refused)
+            except TimeoutError:  # the bridge stopped reading us
+                break
+            sent += 1
+            peak = max(peak, vm_rss(pid))
+        time.sleep(0.3)
+        return max(peak, vm_rss(pid)) - baseline, sent
+    finally:
+        sock.close()

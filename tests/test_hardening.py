@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.floods import combining_flood, http_latencies, p50, summary_ms, tcp_latencies
-from tests.support import checked_server
+from tests.floods import (
+    combining_flood,
+    http_latencies,
+    p50,
+    refusals_while_not_reading,
+    summary_ms,
+    tcp_latencies,
+)
+from tests.support import checked_server, start_server
 
 
 @pytest.fixture
@@ -27,3 +34,13 @@ def test_a_client_flooding_expensive_lines_does_not_hold_a_bystander_up(server):
     assert flood["replies"] > 0, "the flooding client itself must still be served"
     assert p50(tcp) < 0.2, "bystander parity 1: " + summary_ms(tcp)
     assert p50(web) < 0.2, "bystander /healthz: " + summary_ms(web)
+
+
+def test_refused_messages_from_a_client_that_does_not_read_do_not_grow_memory():
+    """Refusals owed behind unread replies do not pile up: the bridge stops reading that
+    WebSocket instead (contract, "The web app")."""
+    with start_server("--quiet") as srv:
+        growth, sent = refusals_while_not_reading(srv.host, srv.http_port, srv.proc.pid,
+                                                  seconds=4.0)
+        assert growth < 20 * 2**20, f"RSS grew {growth >> 20} MiB after {sent} refusals"
+        assert tcp_latencies(srv.tcp, count=3)  # and the server still answers
