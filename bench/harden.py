@@ -1,6 +1,7 @@
 """Recipes of issue 13 (hardening): what one misbehaving client costs everyone else.
 
     .venv/bin/python -m bench.harden fairness   # bystander latency under a combining-mark flood
+    .venv/bin/python -m bench.harden stdout     # requests answered while stdout is unread
     .venv/bin/python -m bench.harden held       # server RSS under refused messages not read
 
 Each recipe starts ``python -m server`` on free ports (as a user runs it, request log on),
@@ -12,6 +13,8 @@ server's memory showed, and stops the server. The same recipes back the tests in
 from __future__ import annotations
 
 import argparse
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +22,9 @@ from collections.abc import Callable
 from tests.floods import (
     combining_flood,
     http_latencies,
+    lockstep,
     refusals_while_not_reading,
+    server_with_unread_stdout,
     summary_ms,
     tcp_latencies,
 )
@@ -46,7 +51,23 @@ def held(extra: list[str]) -> None:
               f"messages in {elapsed:.1f} s; now {vm_rss(srv.proc.pid) >> 20} MiB")
 
 
-RECIPES: dict[str, Callable[[list[str]], None]] = {"fairness": fairness, "held": held}
+def stdout(extra: list[str]) -> None:
+    with server_with_unread_stdout("--log-format", "json", *extra) as (proc, port):
+        started = time.monotonic()
+        answered = lockstep(("127.0.0.1", port), 5000)
+        print(f"unread stdout: {answered} of 5000 lockstep requests answered in "
+              f"{time.monotonic() - started:.1f} s")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            status = proc.wait(10)
+            print(f"unread stdout: SIGTERM -> exit {status} in {time.monotonic() - started:.1f} s")
+        except subprocess.TimeoutExpired:
+            print("unread stdout: still running 10 s after SIGTERM")
+
+
+RECIPES: dict[str, Callable[[list[str]], None]] = {
+    "fairness": fairness, "held": held, "stdout": stdout}
 
 
 def main(argv: list[str] | None = None) -> int:

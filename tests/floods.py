@@ -10,12 +10,15 @@ import contextlib
 import json
 import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 
-from tests.support import connect, vm_rss
+from tests.support import ROOT, connect, free_port, vm_rss
 
 #: A legal request line just under the 64 KiB limit that is slow to answer: "e" + a
 #: combining acute, 21,000 times, so the length handler walks 21,000 grapheme clusters.
@@ -164,3 +167,48 @@ def refusals_while_not_reading(host: str, port: int, pid: int, seconds: float = 
         return max(peak, vm_rss(pid)) - baseline, sent
     finally:
         sock.close()
+
+
+@contextlib.contextmanager
+def server_with_unread_stdout(*args: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """``python -m server`` whose stdout is a pipe that nobody reads (``| less`` left
+    alone, a terminal paused with Ctrl-S): yields the process and its TCP port."""
+    tcp_port, http_port = free_port(), free_port()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "--tcp-port", str(tcp_port), "--http-port",
+             str(http_port), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
+            stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", tcp_port), timeout=1).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError("server did not start") from None
+                    time.sleep(0.05)
+            yield proc, tcp_port
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")
+            assert "Traceback" not in stderr, stderr
+
+
+def lockstep(address: tuple[str, int], count: int, timeout: float = 5.0) -> int:
+    """Send ``count`` requests one at a time; returns how many were answered before the
+    first wait of more than ``timeout`` seconds."""
+    answered = 0
+    with contextlib.suppress(OSError), connect(address, timeout=timeout) as sock:
+        reader = sock.makefile("rb")
+        for i in range(count):
+            sock.sendall(b"parity %d\n" % i)
+            if not reader.readline():
+                break
+            answered += 1
+    return answered

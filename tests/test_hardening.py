@@ -7,13 +7,17 @@ checks what everyone else gets, with bounds generous enough for a loaded 2-core 
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from tests.floods import (
     combining_flood,
     http_latencies,
+    lockstep,
     p50,
     refusals_while_not_reading,
+    server_with_unread_stdout,
     summary_ms,
     tcp_latencies,
 )
@@ -44,3 +48,13 @@ def test_refused_messages_from_a_client_that_does_not_read_do_not_grow_memory():
                                                   seconds=4.0)
         assert growth < 20 * 2**20, f"RSS grew {growth >> 20} MiB after {sent} refusals"
         assert tcp_latencies(srv.tcp, count=3)  # and the server still answers
+
+
+def test_a_server_whose_stdout_nobody_reads_keeps_answering_and_stops_on_sigterm():
+    """The request log never blocks the service: with stdout a full pipe (every event
+    logged with --log-format json), thousands of requests are answered, and SIGTERM
+    still ends the server with status 0."""
+    with server_with_unread_stdout("--log-format", "json") as (proc, port):
+        assert lockstep(("127.0.0.1", port), 3000) == 3000
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0

@@ -76,3 +76,34 @@ def test_control_characters_never_reach_the_terminal():
     line = lab_sheet_line(b"\x1b[31mred\x07", PEER)
     assert "\x1b" not in line and "\x07" not in line
     assert "\\x1b[31mred\\x07" in line
+
+
+def test_a_blocked_output_drops_and_counts_lines_and_says_so_when_it_flows_again():
+    """A pipe nobody reads: put() never waits; what does not fit is dropped and counted,
+    and the count is written once the reader drains the pipe."""
+    import os
+    import threading
+    import time
+
+    from server.request_log import OutputThread
+
+    read_fd, write_fd = os.pipe()
+    output = OutputThread(write_fd, lambda n: f"... {n} dropped", max_pending=10_000)
+    os.close(write_fd)  # the thread writes to its own duplicate
+    line = "x" * 99 + "\n"
+    started = time.monotonic()
+    for _ in range(3000):  # 300 KB: far more than the pipe (64 KiB) plus max_pending
+        output.put(line, 1)
+    assert time.monotonic() - started < 1.0
+    assert output.dropped > 0
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: os.read(read_fd, 65536),
+                                                                 b"")))
+    reader.start()
+    output.close(timeout=5)
+    reader.join(5)
+    os.close(read_fd)
+    text = b"".join(chunks).decode()
+    kept = text.count(line)
+    (notice,) = [n for n in text.splitlines() if n.endswith(" dropped")]
+    assert kept + int(notice.split()[1]) == 3000
