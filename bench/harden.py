@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.harden fairness   # bystander latency under a combining-mark flood
     .venv/bin/python -m bench.harden stdout     # requests answered while stdout is unread
+    .venv/bin/python -m bench.harden slowhttp   # HTTP connections without a request head
     .venv/bin/python -m bench.harden held       # server RSS under refused messages not read
 
 Each recipe starts ``python -m server`` on free ports (as a user runs it, request log on),
@@ -27,6 +28,7 @@ from tests.floods import (
     server_with_unread_stdout,
     summary_ms,
     tcp_latencies,
+    unfinished_http_requests,
 )
 from tests.support import start_server, vm_rss
 
@@ -66,8 +68,15 @@ def stdout(extra: list[str]) -> None:
             print("unread stdout: still running 10 s after SIGTERM")
 
 
+def slowhttp(extra: list[str]) -> None:
+    with start_server("--quiet", *extra) as srv:
+        for wait in (5.0, 12.0):
+            still = unfinished_http_requests((srv.host, srv.http_port), 20, wait)
+            print(f"unfinished HTTP requests: {still} of 20 still open after {wait:.0f} s")
+
+
 RECIPES: dict[str, Callable[[list[str]], None]] = {
-    "fairness": fairness, "held": held, "stdout": stdout}
+    "fairness": fairness, "held": held, "stdout": stdout, "slowhttp": slowhttp}
 
 
 def main(argv: list[str] | None = None) -> int:

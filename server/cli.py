@@ -125,6 +125,10 @@ def server_parser() -> argparse.ArgumentParser:
     g.add_argument("--ws-max-message", type=positive(int), default=0, metavar="BYTES",
                    help="largest WebSocket message; bigger ones close with 1009 "
                         "(default max(1 MiB, 4 x --max-line))")
+    g.add_argument("--header-timeout", type=positive(float), default=10.0, metavar="S",
+                   help="close an HTTP connection that has not sent a complete request "
+                        "head within S seconds of opening or of its last response "
+                        "(default 10)")
     g.add_argument("--heartbeat", type=positive(float), default=20.0, metavar="S",
                    help="WebSocket ping interval, to find dead browsers (default 20)")
     g.add_argument("--ws-compress", action="store_true",
@@ -161,7 +165,8 @@ def config_from(args: argparse.Namespace) -> Config:
         idle_timeout=args.idle_timeout, send_timeout=args.send_timeout,
         turn_idle=args.turn_idle, time_slice=args.time_slice_ms / 1000,
         ws_max_message=args.ws_max_message,
-        heartbeat=args.heartbeat, ws_compress=args.ws_compress, log_format=args.log_format,
+        heartbeat=args.heartbeat, header_timeout=args.header_timeout,
+        ws_compress=args.ws_compress, log_format=args.log_format,
         quiet=args.quiet, workers=args.workers, reuse_port=args.reuse_port or args.workers > 1,
         worker=args.worker)
 
@@ -204,7 +209,11 @@ async def serve(config: Config) -> int:
 
     request_log = None if config.quiet else RequestLog(log_format=config.log_format)
     app = make_app(config, request_log=request_log, tcp_sock=tcp_sock)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3.0)
+    # aiohttp's keep-alive timer runs from a connection's opening and from each response,
+    # and closes the connection if no complete request head has come by then (it never
+    # touches a request being handled, such as an open WebSocket): the header timeout.
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3.0,
+                           keepalive_timeout=config.header_timeout)
     await runner.setup()
     site = web.SockSite(runner, http_sock)
     await site.start()

@@ -212,3 +212,27 @@ def lockstep(address: tuple[str, int], count: int, timeout: float = 5.0) -> int:
                 break
             answered += 1
     return answered
+
+
+def unfinished_http_requests(address: tuple[str, int], count: int = 20,
+                             wait: float = 12.0) -> int:
+    """Open ``count`` HTTP connections, half sending nothing and half a request head cut
+    short, and keep them ``wait`` seconds: how many the server still holds open then."""
+    socks = []
+    for i in range(count):
+        sock = connect(address)
+        if i % 2:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        socks.append(sock)
+    time.sleep(wait)
+    still_open = 0
+    for sock in socks:
+        sock.setblocking(False)
+        try:
+            still_open += sock.recv(1) != b""
+        except BlockingIOError:  # nothing to read, not closed
+            still_open += 1
+        except OSError:
+            pass
+        sock.close()
+    return still_open

@@ -8,8 +8,10 @@ checks what everyone else gets, with bounds generous enough for a loaded 2-core 
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
+from websockets.sync.client import connect as connect_ws
 
 from tests.floods import (
     combining_flood,
@@ -20,8 +22,9 @@ from tests.floods import (
     server_with_unread_stdout,
     summary_ms,
     tcp_latencies,
+    unfinished_http_requests,
 )
-from tests.support import checked_server, start_server
+from tests.support import checked_server, connect, start_server
 
 
 @pytest.fixture
@@ -58,3 +61,28 @@ def test_a_server_whose_stdout_nobody_reads_keeps_answering_and_stops_on_sigterm
         assert lockstep(("127.0.0.1", port), 3000) == 3000
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
+
+
+def test_http_connections_without_a_complete_request_head_are_closed():
+    """--header-timeout: connections that send nothing, or half a request head, are
+    closed; one that finished its request and then idles is closed too; a WebSocket in use
+    (its request long complete) is not."""
+    with start_server("--quiet", "--header-timeout", "1") as srv:
+        address = (srv.host, srv.http_port)
+        with connect(address) as idle_after_response:
+            idle_after_response.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert idle_after_response.recv(65536).startswith(b"HTTP/1.1 200")
+            assert unfinished_http_requests(address, count=6, wait=3.0) == 0
+            idle_after_response.settimeout(5)
+            assert idle_after_response.recv(65536) == b""  # closed, not timed out
+        with connect_ws(srv.ws_url) as ws:
+            time.sleep(2.5)
+            ws.send("parity 4")
+            assert ws.recv(timeout=5) == "angka 4 merupakan genap"
+
+
+def test_the_header_timeout_is_ten_seconds_by_default_and_documented():
+    from server.cli import server_parser
+
+    assert server_parser().parse_args([]).header_timeout == 10.0
+    assert "--header-timeout" in server_parser().format_help()
