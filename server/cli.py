@@ -137,6 +137,10 @@ def server_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("web")
     g.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="also accept WebSockets from pages of this origin (repeatable; * for any)")
+    g.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests whose Host is NAME (repeatable); without it "
+                        "only IP addresses and localhost are answered, against DNS "
+                        "rebinding. Needed for a named deployment, e.g. behind a proxy")
     g = p.add_argument_group("logging")
     g.add_argument("--log-format", choices=("text", "json"), default="text",
                    help="text: the lab sheet's line per request, summarised under load; "
@@ -161,7 +165,8 @@ def config_from(args: argparse.Namespace) -> Config:
     return Config(
         host=args.host, tcp_port=args.tcp_port, http_port=args.http_port, backend=args.backend,
         lang=args.lang, default=args.default, single=args.single, max_line=args.max_line,
-        allow_origins=tuple(args.allow_origin), idle_flush=args.idle_flush_ms / 1000,
+        allow_origins=tuple(args.allow_origin),
+        allow_hosts=tuple(args.allow_host), idle_flush=args.idle_flush_ms / 1000,
         idle_timeout=args.idle_timeout, send_timeout=args.send_timeout,
         turn_idle=args.turn_idle, time_slice=args.time_slice_ms / 1000,
         ws_max_message=args.ws_max_message,

@@ -22,6 +22,7 @@ class Config:
     single: bool = False
     max_line: int = 65536
     allow_origins: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = ()  # names the web app answers besides IPs and localhost
     idle_flush: float = 0.05
     idle_timeout: float = 300.0
     send_timeout: float = 30.0

@@ -22,6 +22,7 @@ from server import __version__
 from server.bridge import Bridge
 from server.config import Config
 from server.events import EventHub, now_ms
+from server.host_check import host_allowed
 from server.metrics import CONTENT_TYPE, make_registry, render
 from server.request_log import RequestLog
 from server.resources import web_root
@@ -44,7 +45,7 @@ def make_app(config: Config, *, request_log: RequestLog | None = None,
     """The web app; with no ``config.backend`` it also runs the TCP service.
 
     ``tcp_sock``: an already bound listening socket for the service (``--workers``)."""
-    app = web.Application()
+    app = web.Application(middlewares=[_refuse_foreign_host])
     app[CONFIG] = config
     app[HUB] = EventHub()
     app[STATS] = ServiceStats()
@@ -95,6 +96,18 @@ async def _close_websockets(app: web.Application) -> None:
     await app[BRIDGE].close_all()
     for ws in list(app[VIEWERS]):
         await ws.close(code=1001, message=b"server shutting down")
+
+
+# -- host check ---------------------------------------------------------------------------
+@web.middleware
+async def _refuse_foreign_host(request: web.Request, handler) -> web.StreamResponse:
+    """Every path, the page included: a Host that does not name the web app (DNS
+    rebinding) gets 403, whatever its Origin (see :mod:`server.host_check`)."""
+    host = request.headers.get("Host")
+    if not host_allowed(host, request.app[CONFIG].allow_hosts):
+        raise web.HTTPForbidden(text=f"host not allowed: {host!r} does not name this server; "
+                                     "start it with --allow-host NAME to answer that name\n")
+    return await handler(request)
 
 
 # -- origin check -------------------------------------------------------------------------
