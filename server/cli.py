@@ -19,7 +19,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
-from server import __version__
+from server import __version__, log_filters
 from server.client import run_client
 from server.config import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, Config
 from server.request_log import RequestLog
@@ -296,6 +296,7 @@ def run_loop(coro) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    log_filters.install(DEBUG)
     if argv[:1] == ["client"]:
         args = client_parser().parse_args(argv[1:])
         return run_client(args.host, args.port, args.once)

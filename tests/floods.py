@@ -236,3 +236,47 @@ def unfinished_http_requests(address: tuple[str, int], count: int = 20,
             pass
         sock.close()
     return still_open
+
+
+MALFORMED_HTTP = [
+    b"GARBAGE\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    b"GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n",
+    b"G\x00T / HTTP/1.1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
+]
+
+
+def malformed_http_requests(address: tuple[str, int], rounds: int = 10) -> int:
+    """Send each of :data:`MALFORMED_HTTP` ``rounds`` times; returns how many got an answer
+    (any status line) or a close."""
+    answered = 0
+    for _ in range(rounds):
+        for request in MALFORMED_HTTP:
+            with contextlib.suppress(OSError), connect(address) as sock:
+                sock.sendall(request)
+                sock.recv(1)  # a status line, or the close
+                answered += 1
+    return answered
+
+
+def viewers_leaving_mid_send(http_address: tuple[str, int], tcp_address: tuple[str, int],
+                             viewers: int = 20, rounds: int = 3) -> None:
+    """/events viewers that vanish (reset, no close frame) while events are being sent to
+    them: a TCP client makes requests meanwhile, so every viewer has events on the way."""
+    host, port = http_address
+    for _ in range(rounds):
+        socks = [raw_websocket(host, port, "/events", rcvbuf=2048) for _ in range(viewers)]
+        with connect(tcp_address) as client:
+            for i in range(200):
+                client.sendall(b"length %d\n" % i)
+            client.recv(65536)
+            for sock in socks:  # RST, in the middle of what the server writes
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+                sock.close()
+            for i in range(200):
+                client.sendall(b"parity %d\n" % i)
+        time.sleep(0.3)

@@ -14,15 +14,18 @@ import pytest
 from websockets.sync.client import connect as connect_ws
 
 from tests.floods import (
+    MALFORMED_HTTP,
     combining_flood,
     http_latencies,
     lockstep,
+    malformed_http_requests,
     p50,
     refusals_while_not_reading,
     server_with_unread_stdout,
     summary_ms,
     tcp_latencies,
     unfinished_http_requests,
+    viewers_leaving_mid_send,
 )
 from tests.support import checked_server, connect, start_server
 
@@ -86,3 +89,14 @@ def test_the_header_timeout_is_ten_seconds_by_default_and_documented():
 
     assert server_parser().parse_args([]).header_timeout == 10.0
     assert "--header-timeout" in server_parser().format_help()
+
+
+def test_malformed_http_requests_and_viewers_leaving_mid_send_print_no_traceback():
+    with start_server() as srv:
+        http = (srv.host, srv.http_port)
+        assert malformed_http_requests(http, rounds=10) == 10 * len(MALFORMED_HTTP)
+        viewers_leaving_mid_send(http, srv.tcp)
+        assert tcp_latencies(srv.tcp, count=2)
+        stderr = srv.stderr()
+    assert "Traceback" not in stderr
+    assert len(stderr) < 2000, stderr[:2000]  # a client's mistake is not the operator's news
