@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.harden fairness   # bystander latency under a combining-mark flood
     .venv/bin/python -m bench.harden stdout     # requests answered while stdout is unread
     .venv/bin/python -m bench.harden slowhttp   # HTTP connections without a request head
+    .venv/bin/python -m bench.harden tracebacks # stderr after malformed HTTP requests
     .venv/bin/python -m bench.harden held       # server RSS under refused messages not read
 
 Each recipe starts ``python -m server`` on free ports (as a user runs it, request log on),
@@ -24,11 +25,13 @@ from tests.floods import (
     combining_flood,
     http_latencies,
     lockstep,
+    malformed_http_requests,
     refusals_while_not_reading,
     server_with_unread_stdout,
     summary_ms,
     tcp_latencies,
     unfinished_http_requests,
+    viewers_leaving_mid_send,
 )
 from tests.support import start_server, vm_rss
 
@@ -75,7 +78,17 @@ def slowhttp(extra: list[str]) -> None:
             print(f"unfinished HTTP requests: {still} of 20 still open after {wait:.0f} s")
 
 
+def tracebacks(extra: list[str]) -> None:
+    with start_server(*extra) as srv:
+        sent = malformed_http_requests((srv.host, srv.http_port), rounds=60)
+        viewers_leaving_mid_send((srv.host, srv.http_port), srv.tcp)
+        stderr = srv.stderr()
+    print(f"tracebacks: {sent} malformed requests, viewers leaving: stderr "
+          f"{len(stderr)} bytes, {stderr.count('Traceback')} tracebacks")
+
+
 RECIPES: dict[str, Callable[[list[str]], None]] = {
+    "tracebacks": tracebacks,
     "fairness": fairness, "held": held, "stdout": stdout, "slowhttp": slowhttp}
 
 
