@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.harden stdout     # requests answered while stdout is unread
     .venv/bin/python -m bench.harden slowhttp   # HTTP connections without a request head
     .venv/bin/python -m bench.harden tracebacks # stderr after malformed HTTP requests
+    .venv/bin/python -m bench.harden events     # what /events viewers cost the service
     .venv/bin/python -m bench.harden held       # server RSS under refused messages not read
 
 Each recipe starts ``python -m server`` on free ports (as a user runs it, request log on),
@@ -23,6 +24,8 @@ from collections.abc import Callable
 
 from tests.floods import (
     combining_flood,
+    connection_churn,
+    events_viewers,
     http_latencies,
     lockstep,
     malformed_http_requests,
@@ -87,7 +90,23 @@ def tracebacks(extra: list[str]) -> None:
           f"{len(stderr)} bytes, {stderr.count('Traceback')} tracebacks")
 
 
+def events(extra: list[str]) -> None:
+    with start_server("--quiet", *extra) as srv:
+        http = (srv.host, srv.http_port)
+        for viewers in (0, 300):
+            with events_viewers(http, viewers) as got:
+                bystander = []
+                churn = 0.0
+                for _ in range(3):
+                    churn += connection_churn(srv.tcp, 1.0) / 3
+                    bystander += tcp_latencies(srv.tcp, count=10, pause=0.01)
+            print(f"events: {viewers} viewers ({got['closed']} refused, "
+                  f"{got['bytes'] >> 10} KiB received): churn {churn:.0f} connections/s, "
+                  f"bystander parity 1 {summary_ms(bystander)}")
+
+
 RECIPES: dict[str, Callable[[list[str]], None]] = {
+    "events": events,
     "tracebacks": tracebacks,
     "fairness": fairness, "held": held, "stdout": stdout, "slowhttp": slowhttp}
 

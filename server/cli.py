@@ -125,6 +125,9 @@ def server_parser() -> argparse.ArgumentParser:
     g.add_argument("--ws-max-message", type=positive(int), default=0, metavar="BYTES",
                    help="largest WebSocket message; bigger ones close with 1009 "
                         "(default max(1 MiB, 4 x --max-line))")
+    g.add_argument("--max-viewers", type=positive(int), default=64, metavar="N",
+                   help="server view feeds (/events) open at once; more are closed with "
+                        "1013 (default 64)")
     g.add_argument("--header-timeout", type=positive(float), default=10.0, metavar="S",
                    help="close an HTTP connection that has not sent a complete request "
                         "head within S seconds of opening or of its last response "
@@ -171,6 +174,7 @@ def config_from(args: argparse.Namespace) -> Config:
         turn_idle=args.turn_idle, time_slice=args.time_slice_ms / 1000,
         ws_max_message=args.ws_max_message,
         heartbeat=args.heartbeat, header_timeout=args.header_timeout,
+        max_viewers=args.max_viewers,
         ws_compress=args.ws_compress, log_format=args.log_format,
         quiet=args.quiet, workers=args.workers, reuse_port=args.reuse_port or args.workers > 1,
         worker=args.worker)

@@ -30,6 +30,7 @@ class Config:
     time_slice: float = 0.005  # seconds of one client's requests per loop turn
     ws_max_message: int = 0  # 0: derived from max_line (see ws_message_limit)
     heartbeat: float = 20.0
+    max_viewers: int = 64  # /events viewers at once
     header_timeout: float = 10.0  # an HTTP connection without a complete request head
     ws_compress: bool = False
     log_format: str = "text"

@@ -280,3 +280,56 @@ def viewers_leaving_mid_send(http_address: tuple[str, int], tcp_address: tuple[s
             for i in range(200):
                 client.sendall(b"parity %d\n" % i)
         time.sleep(0.3)
+
+
+@contextlib.contextmanager
+def events_viewers(http_address: tuple[str, int], count: int) -> Iterator[dict[str, int]]:
+    """``count`` /events viewers that read everything (one thread drains them all);
+    yields a dict counting the bytes they received and the viewers the server refused
+    (a close frame before any event)."""
+    import selectors
+
+    got = {"bytes": 0, "closed": 0}
+    socks = [raw_websocket(*http_address, "/events") for _ in range(count)]
+    selector = selectors.DefaultSelector()
+    for sock in socks:
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ)
+    stop = threading.Event()
+
+    first: set[socket.socket] = set()
+
+    def drain() -> None:
+        while not stop.is_set():
+            for key, _ in selector.select(0.1):
+                try:
+                    data = key.fileobj.recv(65536)
+                except OSError:
+                    data = b""
+                if key.fileobj not in first:  # refused: a close frame comes first
+                    first.add(key.fileobj)
+                    got["closed"] += data[:1] == b"\x88"
+                if not data:
+                    selector.unregister(key.fileobj)
+                got["bytes"] += len(data)
+
+    thread = threading.Thread(target=drain, daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        yield got
+    finally:
+        stop.set()
+        thread.join(5)
+        for sock in socks:
+            sock.close()
+
+
+def connection_churn(address: tuple[str, int], seconds: float = 3.0) -> float:
+    """Connections opened and closed per second by one client, one after another."""
+    done = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        socket.create_connection(address, timeout=5).close()
+        done += 1
+    return done / seconds

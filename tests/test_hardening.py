@@ -16,6 +16,8 @@ from websockets.sync.client import connect as connect_ws
 from tests.floods import (
     MALFORMED_HTTP,
     combining_flood,
+    connection_churn,
+    events_viewers,
     http_latencies,
     lockstep,
     malformed_http_requests,
@@ -100,3 +102,20 @@ def test_malformed_http_requests_and_viewers_leaving_mid_send_print_no_traceback
         stderr = srv.stderr()
     assert "Traceback" not in stderr
     assert len(stderr) < 2000, stderr[:2000]  # a client's mistake is not the operator's news
+
+
+def test_events_viewers_are_capped_and_get_a_bounded_feed_under_connection_churn():
+    """--max-viewers: one viewer more is refused (1013). Under connection churn every
+    viewer gets the rate-limited feed (open/close at most 100 a second, then a snapshot),
+    not an event per connection."""
+    with start_server("--quiet", "--max-viewers", "8") as srv:
+        http = (srv.host, srv.http_port)
+        with events_viewers(http, 9) as got:
+            churn = connection_churn(srv.tcp, 2.0)
+            time.sleep(1.2)  # the last second's snapshot
+        assert got["closed"] == 1
+        per_viewer = got["bytes"] / 8
+        every_event = churn * 2 * 2.0 * 60  # open + close, ~60 bytes each
+        assert churn > 300, f"churn {churn:.0f}/s: too slow to test the rate limit"
+        assert per_viewer < every_event / 2, (per_viewer, every_event)
+        assert per_viewer < 3.5 * 200 * 200 + 20_000  # ~200 events/s of ~200 bytes
