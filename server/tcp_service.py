@@ -22,8 +22,11 @@ Limits (all options, see docs/protocol.md):
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import socket
+import struct
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +48,9 @@ SLICE = 64  # lines answered per turn of the event loop when a read holds more
 # with its size, so a read of four 64 KiB lines is answered one line per turn.
 SLICE_BYTES = 16 * 1024
 SHUTDOWN_DRAIN = 0.2  # seconds of service after SIGTERM for requests already in flight
+# At shutdown, an unterminated line whose last bytes came less than this ago (or than the
+# idle flush, if shorter) may be a line cut by a read, not a request: it is not answered.
+CUT_LINE_PAUSE = 0.2
 EVENT_ECHO_LIMIT = 200
 
 
@@ -96,6 +102,11 @@ class ServiceProtocol(asyncio.Protocol):
         self.turn_spent = 0.0
         self.turn_reset_scheduled = False
         self.yielded = False
+        self.last_data = 0.0  # perf_counter() of the last read (shutdown: a cut line?)
+        # Shutdown: bytes that were in the kernel's receive queue when it began, still
+        # to be read and answered before the half-close (see finish()).
+        self.finishing = False
+        self.finish_owed = 0
         self.closing = False
         self.close_reason: str | None = None
         self.flush_timer: asyncio.TimerHandle | None = None
@@ -145,7 +156,7 @@ class ServiceProtocol(asyncio.Protocol):
             self.transport.pause_reading()
             return
         self.active = True
-        started = perf_counter()
+        self.last_data = started = perf_counter()
         core = self.core
         exchanges = core.receive_data(data, SLICE, SLICE_BYTES)
         if exchanges:
@@ -163,6 +174,8 @@ class ServiceProtocol(asyncio.Protocol):
             self.last_read = self.service.loop.time()
             self._arm_turn_check()
         self._spend(started)
+        if self.finishing:
+            self._finish_progress(len(data))
 
     def eof_received(self) -> bool:
         if self.waiting or self.core.backlog:
@@ -325,18 +338,59 @@ class ServiceProtocol(asyncio.Protocol):
             self._answer_pending(self.core.receive_eof())
             self.transport.close()
             return
+        if self.finishing:
+            self._finish_progress(0)
+            if self.closing:
+                return
         if not self.writing_paused and not self.waiting and not self.yielded:
             self.transport.resume_reading()
         if self.core.has_partial:
             self._arm_idle_flush()
 
     def finish(self) -> None:
-        """Shutdown: answer an unterminated request, then half-close (FIN after the
-        replies). Reading goes on, discarding, until the client closes too, so the kernel
-        never resets the connection over unread bytes and the last replies arrive."""
-        if self.closing or self.transport is None:
+        """Shutdown: answer what was received, then half-close (FIN after the replies).
+
+        Received means the kernel has it: bytes still in the socket's receive queue (a
+        client we had stopped reading, because it did not read its replies or used up its
+        time slice) are read and answered first, up to the count queued now. A line still
+        unterminated then is answered only if the client has paused after it; if its last
+        bytes have just come it may be a line cut by a read, and is not answered as if it
+        were whole. Reading goes on, discarding, until the client closes too, so the
+        kernel never resets the connection over unread bytes and the last replies arrive."""
+        if self.closing or self.transport is None or self.finishing:
             return
-        self._answer_pending(self.core.receive_eof())
+        owed = self._queued_in_kernel()
+        if owed or self.core.backlog:
+            self.finishing = True
+            self.finish_owed = owed
+            if not self.writing_paused and not self.core.backlog:
+                self.yielded = False
+                self.transport.resume_reading()
+            return
+        self._half_close()
+
+    def _queued_in_kernel(self) -> int:
+        """Bytes in this socket's receive queue (FIONREAD), 0 if it cannot be told."""
+        sock = self.transport.get_extra_info("socket")
+        try:
+            raw = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        except (AttributeError, OSError, ValueError):
+            return 0
+        return struct.unpack("i", raw)[0]
+
+    def _finish_progress(self, read: int) -> None:
+        self.finish_owed -= read
+        if self.finish_owed <= 0 and not self.core.backlog:
+            self.finishing = False
+            self._half_close()
+
+    def _half_close(self) -> None:
+        pause = min(self.service.options.idle_flush, CUT_LINE_PAUSE)
+        if self.core.has_partial and perf_counter() - self.last_data < pause:
+            self._answer_pending(self.core.answer_backlog())
+            self.core.framer.flush()  # a line cut by a read: dropped, not answered
+        else:
+            self._answer_pending(self.core.receive_eof())
         self.closing = True
         self.close_reason = "shutdown"
         self.service.stats.cut_off["shutdown"] += 1
@@ -525,7 +579,9 @@ class TcpService:
             self._sweeper.cancel()
         self.all_closed = asyncio.Event()
         if self.connections:
-            await asyncio.sleep(SHUTDOWN_DRAIN)
+            # Long enough for the idle flush to answer a request without LF that is
+            # complete (the client paused after it), so finish() sees only cut lines.
+            await asyncio.sleep(min(max(SHUTDOWN_DRAIN, self.options.idle_flush + 0.05), 1.0))
         for conn in list(self.connections):
             conn.finish()
         if self.connections:

@@ -7,7 +7,10 @@ checks what everyone else gets, with bounds generous enough for a loaded 2-core 
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import socket
+import threading
 import time
 
 import pytest
@@ -119,3 +122,63 @@ def test_events_viewers_are_capped_and_get_a_bounded_feed_under_connection_churn
         assert churn > 300, f"churn {churn:.0f}/s: too slow to test the rate limit"
         assert per_viewer < every_event / 2, (per_viewer, every_event)
         assert per_viewer < 3.5 * 200 * 200 + 20_000  # ~200 events/s of ~200 bytes
+
+
+def test_on_sigterm_a_line_cut_by_a_read_is_not_answered_as_a_whole_request():
+    """A client still sending a line byte by byte (5 ms apart, well under the idle
+    flush) when the server shuts down: what has come of that line is not a request."""
+    with start_server("--quiet", "--idle-flush-ms", "1000") as srv:
+        sock = connect(srv.tcp, timeout=10)
+        line = b"parity " + b"1" * 600 + b"\n"
+        sending = threading.Thread(target=trickle, args=(sock, line), daemon=True)
+        sending.start()
+        time.sleep(0.5)
+        srv.proc.send_signal(signal.SIGTERM)
+        got = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(4096):
+                got += chunk
+        sock.close()
+        assert srv.proc.wait(10) == 0
+        sending.join(5)
+    assert got == b"", got  # no reply: "angka 1111...1 merupakan ganjil" would be a lie
+
+
+def trickle(sock, data: bytes, pause: float = 0.005) -> None:
+    with contextlib.suppress(OSError):
+        for i in range(len(data)):
+            sock.sendall(data[i:i + 1])
+            time.sleep(pause)
+
+
+def test_on_sigterm_complete_requests_in_the_receive_queue_are_answered():
+    """A client pipelined far more than the server could answer while the client was not
+    reading, so the server stopped reading it: at SIGTERM its requests wait in the
+    kernel's receive queue. They were received: each gets its reply."""
+    with start_server("--quiet") as srv:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        # A small window: the server's replies back up (and it stops reading us) sooner,
+        # yet they drain fast enough to be read within the shutdown's grace.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        sock.connect(srv.tcp)
+        sock.settimeout(0.5)
+        accepted = 0
+        lines = b"parity 1\n" * 5000
+        with contextlib.suppress(TimeoutError):
+            while accepted < 60 * len(lines):  # until the server stops reading us
+                accepted += sock.send(lines[accepted % len(lines):])
+        assert accepted < 60 * len(lines), "the server never stopped reading"
+        srv.proc.send_signal(signal.SIGTERM)
+        sock.settimeout(10)
+        got = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                got += chunk
+        sock.close()
+        assert srv.proc.wait(10) == 0
+    replies = got.split(b"\n")
+    assert replies.pop() == b""
+    assert set(replies) == {b"angka 1 merupakan ganjil"}
+    in_client_buffers = 4096 // 9 + 1  # lines that may not have reached the server
+    assert len(replies) >= accepted // 9 - in_client_buffers, (len(replies), accepted // 9)
