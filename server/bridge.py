@@ -32,7 +32,7 @@ from server.errors import HandlerError
 from server.events import EventHub, now_ms
 from server.framing import TOO_LONG, LineFramer
 from server.replies import abbreviate, json_error, plain_error
-from server.requests import NO_ID
+from server.requests import NO_ID, load_json
 from server.stats import ServiceStats
 from server.tcp_service import TcpService
 
@@ -87,8 +87,8 @@ def _reject(body: str, error: HandlerError, max_line: int, lang: str) -> Rejecti
 def _json_id_and_lang(body: str) -> tuple[object, str | None]:
     """The id (and language) of a JSON message refused whole, so its error can be matched."""
     try:
-        value = json.loads(body, strict=False)  # a raw line break inside a string too
-    except (ValueError, RecursionError):
+        value = load_json(body, strict=False)  # a raw line break inside a string too
+    except (ValueError, RecursionError):  # NaN, too deep: an id that cannot be echoed
         return NO_ID, None
     if not isinstance(value, dict):
         return NO_ID, None
@@ -291,14 +291,16 @@ class BridgeSession:
     async def _envelope_command(self, text: str) -> str | None:
         """The page's JSON commands: ``send`` gives the text to send; ``ping`` is answered."""
         try:
-            command = json.loads(text)
+            command = load_json(text)
             kind = command.get("type")
         except (ValueError, AttributeError, RecursionError):
             kind = None
         if kind == "send" and isinstance(command.get("text"), str):
             return command["text"]
         if kind == "ping":
-            await self._send_json({"type": "pong", "t": command.get("t")}, stamp=False)
+            t = command.get("t")  # the page's clock: echoed only if it is one
+            await self._send_json({"type": "pong", "t": t if isinstance(t, (int, float, str))
+                                   else None}, stamp=False)
             return None
         await self._send_json({"type": "rejected", "code": "invalid_request",
                                "line": "unknown command for subprotocol " + SUBPROTOCOL})
@@ -478,7 +480,9 @@ class Bridge:
         config = self.config
         ws = web.WebSocketResponse(
             protocols=(SUBPROTOCOL,), heartbeat=config.heartbeat,
-            max_msg_size=config.ws_message_limit, compress=config.ws_compress)
+            # aiohttp refuses a frame of exactly max_msg_size; the limit is the largest
+            # message accepted (only bigger ones close with 1009)
+            max_msg_size=config.ws_message_limit + 1, compress=config.ws_compress)
         if not ws.can_prepare(request).ok:  # a plain GET: no backend connection for it
             raise web.HTTPBadRequest(text="this is a WebSocket endpoint\n")
         self._next_id += 1

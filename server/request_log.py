@@ -41,9 +41,27 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def lab_sheet_line(request: bytes, peer: tuple) -> str:
-    text = printable(abbreviate(request.decode("utf-8", "replace"), LOG_ECHO_LIMIT))
-    return f"Request dari client : {text} IP client : {peer!r}"
+#: What a line over the limit is logged as (its bytes were discarded, not an empty request).
+TOO_LONG_TEXT = "<line over the limit, discarded>"
+
+# Characters a terminal acts on, kept raw by ``ensure_ascii=False``: C1 controls (U+009B is
+# CSI) and the bidirectional formatting characters (U+202E reverses what follows).
+_UNSAFE_IN_JSON = {c: f"\\u{c:04x}" for c in [*range(0x80, 0xA0), 0x061C, 0x200E, 0x200F,
+                                                 *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                                 0x2028, 0x2029]}
+
+
+def request_text(exchange: Exchange, limit: int = LOG_ECHO_LIMIT) -> str:
+    """The request of ``exchange`` as a log or the server view shows it."""
+    if exchange.outcome == "line_too_long":
+        return TOO_LONG_TEXT
+    return abbreviate(exchange.request.decode("utf-8", "replace"), limit)
+
+
+def lab_sheet_line(request: bytes | str, peer: tuple) -> str:
+    if isinstance(request, bytes):
+        request = abbreviate(request.decode("utf-8", "replace"), LOG_ECHO_LIMIT)
+    return f"Request dari client : {printable(request)} IP client : {peer!r}"
 
 
 class OutputThread:
@@ -145,8 +163,7 @@ class RequestLog:
             ms = round(seconds * 1000, 3)
             for e in exchanges:
                 self._add_json({"event": "request", "session": conn, "peer": _peer(peer),
-                                "request": abbreviate(e.request.decode("utf-8", "replace"),
-                                                      LOG_ECHO_LIMIT),
+                                "request": request_text(e),
                                 "handler": e.handler, "reply": e.outcome, "duration_ms": ms})
             return
         if self.budget <= 0:
@@ -155,7 +172,7 @@ class RequestLog:
         for e in exchanges:
             if self.budget > 0:
                 self.budget -= 1
-                self._lines.append(lab_sheet_line(e.request, peer))
+                self._lines.append(lab_sheet_line(request_text(e), peer))
             else:
                 self.skipped += 1
         self._schedule()
@@ -176,7 +193,7 @@ class RequestLog:
 
     # -- writing --------------------------------------------------------------------------
     def _add_json(self, record: dict[str, object]) -> None:
-        self._lines.append(json.dumps(record, ensure_ascii=False))
+        self._lines.append(json.dumps(record, ensure_ascii=False).translate(_UNSAFE_IN_JSON))
         self._schedule()
 
     def _schedule(self) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 from server.events import EventHub
 from server.protocol import Exchange, ServiceConnection, ServiceSettings
 from server.replies import abbreviate
-from server.request_log import RequestLog
+from server.request_log import RequestLog, request_text
 from server.stats import ServiceStats
 from server.turns import Turns
 
@@ -257,8 +257,7 @@ class ServiceProtocol(asyncio.Protocol):
         peer = peer_text(self.peer)
         for e in exchanges[:shown]:
             publish({"type": "request", "conn": self.id, "peer": peer, "label": self.label,
-                     "request": abbreviate(e.request.decode("utf-8", "replace"),
-                                           EVENT_ECHO_LIMIT),
+                     "request": request_text(e, EVENT_ECHO_LIMIT),
                      "reply": abbreviate(e.reply.decode("utf-8", "replace").rstrip("\n"),
                                          EVENT_ECHO_LIMIT),
                      "handler": e.handler, "outcome": e.outcome})

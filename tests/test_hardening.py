@@ -8,12 +8,14 @@ checks what everyone else gets, with bounds generous enough for a loaded 2-core 
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import socket
 import threading
 import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as connect_ws
 
 from tests.floods import (
@@ -182,3 +184,28 @@ def test_on_sigterm_complete_requests_in_the_receive_queue_are_answered():
     assert set(replies) == {b"angka 1 merupakan ganjil"}
     in_client_buffers = 4096 // 9 + 1  # lines that may not have reached the server
     assert len(replies) >= accepted // 9 - in_client_buffers, (len(replies), accepted // 9)
+
+
+def test_a_ping_whose_t_cannot_be_echoed_is_refused_and_the_session_stays_open():
+    deep = "[" * 980 + "]" * 980
+    with start_server("--quiet") as srv, connect_ws(srv.ws_url,
+                                                     subprotocols=["playground.v1"]) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "hello"
+        for t in (deep, "NaN"):
+            ws.send('{"type": "ping", "t": ' + t + "}")
+            reply = json.loads(ws.recv(timeout=5), parse_constant=pytest.fail)
+            assert reply["type"] == "rejected"
+        ws.send('{"type": "ping", "t": 12.5}')
+        assert json.loads(ws.recv(timeout=5)) == {"type": "pong", "t": 12.5}
+
+
+def test_a_message_of_exactly_the_websocket_maximum_is_not_closed_one_byte_more_is():
+    """README: only messages *bigger* than --ws-max-message close with 1009."""
+    with start_server("--quiet", "--lang", "en") as srv:
+        with connect_ws(srv.ws_url, max_size=None) as ws:
+            ws.send("x" * (1 << 20))
+            assert ws.recv(timeout=10).startswith("ERR line_too_long")
+            ws.send("x" * ((1 << 20) + 1))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd.code == 1009

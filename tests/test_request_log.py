@@ -107,3 +107,31 @@ def test_a_blocked_output_drops_and_counts_lines_and_says_so_when_it_flows_again
     kept = text.count(line)
     (notice,) = [n for n in text.splitlines() if n.endswith(" dropped")]
     assert kept + int(notice.split()[1]) == 3000
+
+
+def test_json_log_escapes_c1_controls_and_bidi_overrides():
+    """ensure_ascii=False keeps text readable, but must not hand the terminal C1 controls
+    (U+009B is CSI) or bidi overrides (U+202E turns the rest of the line around)."""
+    stream = io.StringIO()
+    log = RequestLog(stream, log_format="json")
+    log.requests([exchange("a\u009b31mb\u202ec\u2066d é".encode())], PEER, 1, 0.0)
+    log.flush()
+    text = stream.getvalue()
+    for raw in ("\u009b", "\u202e", "\u2066"):
+        assert raw not in text
+    assert "é" in text and json.loads(text)["request"] == "a\u009b31mb\u202ec\u2066d é"
+
+
+def test_an_over_long_line_is_logged_as_such_not_as_an_empty_request():
+    too_long = Exchange(b"", b"ERR line_too_long\n", "-", "line_too_long")
+    stream = io.StringIO()
+    log = RequestLog(stream)
+    log.requests([too_long], PEER, 1, 0.0)
+    log.flush()
+    assert "Request dari client : <" in stream.getvalue()
+    assert "line over the limit" in stream.getvalue()
+    stream = io.StringIO()
+    log = RequestLog(stream, log_format="json")
+    log.requests([too_long], PEER, 1, 0.0)
+    log.flush()
+    assert json.loads(stream.getvalue())["request"] != ""
