@@ -31,6 +31,7 @@ from server.config import Config
 from server.errors import HandlerError
 from server.events import EventHub, now_ms
 from server.framing import TOO_LONG, LineFramer
+from server.pause_timer import PauseTimer, after_pause, unread_bytes
 from server.replies import abbreviate, json_error, plain_error
 from server.requests import NO_ID, load_json
 from server.stats import ServiceStats
@@ -134,7 +135,7 @@ class BackendConnection(asyncio.Protocol):
         self.session: BridgeSession | None = None
         self.early: list[bytes] = []  # bytes that came before the session was attached
         self.finished: tuple[int, str] | None = None
-        self.idle_timer: asyncio.TimerHandle | None = None
+        self.idle_timer: PauseTimer | None = None
         self.writable = asyncio.Event()
         self.writable.set()
 
@@ -160,15 +161,15 @@ class BackendConnection(asyncio.Protocol):
             self.idle_timer.cancel()
             self.idle_timer = None
         if self.framer.held:
-            self.idle_timer = asyncio.get_running_loop().call_later(
-                self.config.idle_flush, self._idle_flush)
+            self.idle_timer = after_pause(self.config.idle_flush, self._idle_flush)
 
     def _idle_flush(self) -> None:
         self.idle_timer = None
-        if self.session is not None and self.session.backend_paused:
-            # We stopped reading the backend ourselves: its silence is ours. Try later.
-            self.idle_timer = asyncio.get_running_loop().call_later(
-                self.config.idle_flush, self._idle_flush)
+        if (self.session is not None and self.session.backend_paused
+                or unread_bytes(self.transport)):
+            # We stopped reading the backend ourselves, or have not read what it sent:
+            # the silence is ours. Try later.
+            self.idle_timer = after_pause(self.config.idle_flush, self._idle_flush)
             return
         line = self.framer.flush()
         if line is not None and self.session is not None:

@@ -22,11 +22,8 @@ Limits (all options, see docs/protocol.md):
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import socket
-import struct
-import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +31,7 @@ from time import perf_counter
 from typing import Any
 
 from server.events import EventHub
+from server.pause_timer import PauseTimer, unread_bytes
 from server.protocol import Exchange, ServiceConnection, ServiceSettings
 from server.replies import abbreviate
 from server.request_log import RequestLog, request_text
@@ -109,7 +107,7 @@ class ServiceProtocol(asyncio.Protocol):
         self.finish_owed = 0
         self.closing = False
         self.close_reason: str | None = None
-        self.flush_timer: asyncio.TimerHandle | None = None
+        self.flush_timer: PauseTimer | None = None
         self.send_timer: asyncio.TimerHandle | None = None
         self.turn_timer: asyncio.TimerHandle | None = None
 
@@ -270,12 +268,15 @@ class ServiceProtocol(asyncio.Protocol):
     def _arm_idle_flush(self) -> None:
         if self.flush_timer is not None:
             self.flush_timer.cancel()
-        self.flush_timer = self.service.loop.call_later(
-            self.service.options.idle_flush, self._idle_flush)
+        self.flush_timer = PauseTimer(self.service.loop, self.service.options.idle_flush,
+                                      self._idle_flush)
 
     def _idle_flush(self) -> None:
         self.flush_timer = None
         if self.core.backlog:  # the backlog's end re-arms it
+            return
+        if unread_bytes(self.transport):  # more has come; we have not read it yet
+            self._arm_idle_flush()
             return
         if self.writing_paused:
             # We stopped reading this client ourselves: the rest of its line cannot have
@@ -358,7 +359,7 @@ class ServiceProtocol(asyncio.Protocol):
         kernel never resets the connection over unread bytes and the last replies arrive."""
         if self.closing or self.transport is None or self.finishing:
             return
-        owed = self._queued_in_kernel()
+        owed = unread_bytes(self.transport)
         if owed or self.core.backlog:
             self.finishing = True
             self.finish_owed = owed
@@ -367,15 +368,6 @@ class ServiceProtocol(asyncio.Protocol):
                 self.transport.resume_reading()
             return
         self._half_close()
-
-    def _queued_in_kernel(self) -> int:
-        """Bytes in this socket's receive queue (FIONREAD), 0 if it cannot be told."""
-        sock = self.transport.get_extra_info("socket")
-        try:
-            raw = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
-        except (AttributeError, OSError, ValueError):
-            return 0
-        return struct.unpack("i", raw)[0]
 
     def _finish_progress(self, read: int) -> None:
         self.finish_owed -= read
