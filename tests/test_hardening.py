@@ -136,14 +136,21 @@ def test_on_sigterm_a_line_cut_by_a_read_is_not_answered_as_a_whole_request():
         sending.start()
         time.sleep(0.5)
         srv.proc.send_signal(signal.SIGTERM)
-        got = b""
-        with contextlib.suppress(OSError):
-            while chunk := sock.recv(4096):
-                got += chunk
-        sock.close()
+        got = read_to_end(sock)
         assert srv.proc.wait(10) == 0
         sending.join(5)
     assert got == b"", got  # no reply: "angka 1111...1 merupakan ganjil" would be a lie
+
+
+def read_to_end(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes (then the socket is closed)."""
+    sock.settimeout(10)
+    got = b""
+    with contextlib.suppress(OSError):
+        while chunk := sock.recv(65536):
+            got += chunk
+    sock.close()
+    return got
 
 
 def trickle(sock, data: bytes, pause: float = 0.005) -> None:
@@ -172,12 +179,7 @@ def test_on_sigterm_complete_requests_in_the_receive_queue_are_answered():
                 accepted += sock.send(lines[accepted % len(lines):])
         assert accepted < 60 * len(lines), "the server never stopped reading"
         srv.proc.send_signal(signal.SIGTERM)
-        sock.settimeout(10)
-        got = b""
-        with contextlib.suppress(OSError):
-            while chunk := sock.recv(65536):
-                got += chunk
-        sock.close()
+        got = read_to_end(sock)
         assert srv.proc.wait(10) == 0
     replies = got.split(b"\n")
     assert replies.pop() == b""
