@@ -49,6 +49,10 @@ SHUTDOWN_DRAIN = 0.2  # seconds of service after SIGTERM for requests already in
 # At shutdown, an unterminated line whose last bytes came less than this ago (or than the
 # idle flush, if shorter) may be a line cut by a read, not a request: it is not answered.
 CUT_LINE_PAUSE = 0.2
+# After the service itself stopped reading a client (flow control, a backlog, a time slice),
+# the client's bytes resume only when its kernel hears the window open again, which can take
+# a few hundred ms (zero-window probes): that long, silence is not yet the client's.
+RESUME_GRACE = 0.5
 EVENT_ECHO_LIMIT = 200
 
 
@@ -101,6 +105,7 @@ class ServiceProtocol(asyncio.Protocol):
         self.turn_reset_scheduled = False
         self.yielded = False
         self.last_data = 0.0  # perf_counter() of the last read (shutdown: a cut line?)
+        self.paused_at = -RESUME_GRACE  # perf_counter() when we last stopped reading it
         # Shutdown: bytes that were in the kernel's receive queue when it began, still
         # to be read and answered before the half-close (see finish()).
         self.finishing = False
@@ -184,6 +189,7 @@ class ServiceProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.writing_paused = True
+        self.paused_at = perf_counter()
         self.transport.pause_reading()
         self.send_timer = self.service.loop.call_later(
             self.service.options.send_timeout, self.cut_off, "send timeout")
@@ -275,7 +281,8 @@ class ServiceProtocol(asyncio.Protocol):
         self.flush_timer = None
         if self.core.backlog:  # the backlog's end re-arms it
             return
-        if unread_bytes(self.transport):  # more has come; we have not read it yet
+        if (unread_bytes(self.transport)  # more has come; we have not read it yet
+                or perf_counter() - self.paused_at < RESUME_GRACE):  # or may be coming
             self._arm_idle_flush()
             return
         if self.writing_paused:
@@ -295,6 +302,7 @@ class ServiceProtocol(asyncio.Protocol):
             return
         if self.turn_spent >= time_slice and not self.yielded and not self.closing:
             self.yielded = True
+            self.paused_at = perf_counter()
             self.transport.pause_reading()
         if not self.turn_reset_scheduled:
             self.turn_reset_scheduled = True
@@ -315,6 +323,7 @@ class ServiceProtocol(asyncio.Protocol):
     # -- a read that held many lines --------------------------------------------------------
     def _hold_backlog(self) -> None:
         """Stop reading; answer the backlog a slice per loop turn while the client reads."""
+        self.paused_at = perf_counter()
         self.transport.pause_reading()
         if not self.backlog_scheduled and not self.writing_paused:
             self.backlog_scheduled = True
@@ -376,8 +385,13 @@ class ServiceProtocol(asyncio.Protocol):
             self._half_close()
 
     def _half_close(self) -> None:
+        # The unterminated line is a request only if the client paused after it before the
+        # shutdown began: bytes read since (from the receive queue, or still arriving) may
+        # end anywhere in a line.
         pause = min(self.service.options.idle_flush, CUT_LINE_PAUSE)
-        if self.core.has_partial and perf_counter() - self.last_data < pause:
+        paused_before = (self.last_data < self.service.shutdown_began
+                         and perf_counter() - self.last_data >= pause)
+        if self.core.has_partial and not paused_before:
             self._answer_pending(self.core.answer_backlog())
             self.core.framer.flush()  # a line cut by a read: dropped, not answered
         else:
@@ -465,6 +479,7 @@ class TcpService:
         self.server: asyncio.AbstractServer | None = None
         self.bridge_server: asyncio.AbstractServer | None = None
         self.all_closed: asyncio.Event | None = None
+        self.shutdown_began = float("inf")  # perf_counter() when shutdown began
         self._next_id = 0
         self._sweeper: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop
@@ -549,6 +564,8 @@ class TcpService:
         completing: :meth:`ServiceProtocol.finish` answers it after the drain). Shutdown
         calls this first, so the bridge can still relay those replies to browsers."""
         self.stop_accepting()
+        if self.shutdown_began == float("inf"):
+            self.shutdown_began = perf_counter()
         for conn in sorted(self.connections, key=lambda c: c.id):
             if conn.closing or conn.transport is None:
                 continue
