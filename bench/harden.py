@@ -29,6 +29,7 @@ from tests.floods import (
     http_latencies,
     lockstep,
     malformed_http_requests,
+    read_forever,
     refusals_while_not_reading,
     server_with_unread_stdout,
     summary_ms,
@@ -36,7 +37,7 @@ from tests.floods import (
     unfinished_http_requests,
     viewers_leaving_mid_send,
 )
-from tests.support import start_server, vm_rss
+from tests.support import TinyTcpServer, start_server, vm_rss
 
 
 def fairness(extra: list[str]) -> None:
@@ -51,12 +52,15 @@ def fairness(extra: list[str]) -> None:
 
 
 def held(extra: list[str]) -> None:
-    with start_server("--quiet", *extra) as srv:
+    silent = TinyTcpServer(read_forever)
+    with start_server("--quiet", "--backend", silent.address, *extra) as srv:
         started = time.monotonic()
-        growth, sent = refusals_while_not_reading(srv.host, srv.http_port, srv.proc.pid)
+        growth, sent = refusals_while_not_reading(srv.host, srv.http_port, srv.proc.pid,
+                                                  seconds=5.0)
         elapsed = time.monotonic() - started
         print(f"held refusals: RSS +{growth / 2**20:.0f} MiB after {sent} refused 900 KB "
               f"messages in {elapsed:.1f} s; now {vm_rss(srv.proc.pid) >> 20} MiB")
+    silent.close()
 
 
 def stdout(extra: list[str]) -> None:

@@ -140,19 +140,26 @@ def client_text_frame(text: str) -> bytes:
     return head + b"\0\0\0\0" + payload
 
 
+def read_forever(conn: socket.socket) -> None:
+    """A backend (for :class:`~tests.support.TinyTcpServer`) that reads and never answers:
+    every request sent to it stays owed."""
+    while conn.recv(65536):
+        pass
+
+
 def refusals_while_not_reading(host: str, port: int, pid: int, seconds: float = 3.0,
                                id_size: int = 900_000) -> tuple[int, int]:
-    """A WebSocket client that stops reading, then sends messages the bridge refuses (a
-    line break inside, a big JSON ``id`` that the refusal echoes) for ``seconds``.
+    """A WebSocket client that sends one request whose reply stays owed (run the server
+    with ``--backend`` to a :func:`read_forever` backend), stops reading, and then sends
+    messages the bridge refuses (a line break inside, a big JSON ``id`` that the refusal
+    echoes) for ``seconds``: each refusal must wait behind the owed reply.
 
     Returns (the server's peak RSS growth in bytes, refused messages sent)."""
     baseline = peak = vm_rss(pid)
     sent = 0
     sock = raw_websocket(host, port, rcvbuf=4096)
     try:
-        # Replies owed: 40 replies of 60 KB each that nobody reads, so the bridge's
-        # refusals have to wait behind them.
-        sock.sendall(client_text_frame(json.dumps({"id": "x" * 60_000, "text": "1"})) * 40)
+        sock.sendall(client_text_frame("parity 1"))
         refused = client_text_frame(json.dumps({"id": "y" * id_size, "text": "a\nb"}))
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
