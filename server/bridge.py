@@ -52,9 +52,10 @@ from server.foreign import (
     must_hold,
 )
 from server.framing import TOO_LONG, LineFramer
+from server.pause_timer import PauseTimer, after_pause, unread_bytes
 from server.replies import abbreviate, json_error, plain_error
 from server.request_log import RequestLog
-from server.requests import NO_ID
+from server.requests import NO_ID, load_json
 from server.stats import ServiceStats
 from server.targets import ResolvedTarget
 from server.tcp_service import TcpService
@@ -116,8 +117,8 @@ def _reject(body: str, error: HandlerError, max_line: int, lang: str) -> Rejecti
 def _json_id_and_lang(body: str) -> tuple[object, str | None]:
     """The id (and language) of a JSON message refused whole, so its error can be matched."""
     try:
-        value = json.loads(body, strict=False)  # a raw line break inside a string too
-    except (ValueError, RecursionError):
+        value = load_json(body, strict=False)  # a raw line break inside a string too
+    except (ValueError, RecursionError):  # NaN, too deep: an id that cannot be echoed
         return NO_ID, None
     if not isinstance(value, dict):
         return NO_ID, None
@@ -168,7 +169,7 @@ class BackendConnection(asyncio.Protocol):
         self.session: BridgeSession | None = None
         self.early: list[bytes] = []  # bytes that came before the session was attached
         self.finished: tuple[int, str] | None = None
-        self.idle_timer: asyncio.TimerHandle | None = None
+        self.idle_timer: PauseTimer | None = None
         self.writable = asyncio.Event()
         self.writable.set()
 
@@ -196,15 +197,15 @@ class BackendConnection(asyncio.Protocol):
             self.idle_timer.cancel()
             self.idle_timer = None
         if self.framer.held:
-            self.idle_timer = asyncio.get_running_loop().call_later(
-                self.config.idle_flush, self._idle_flush)
+            self.idle_timer = after_pause(self.config.idle_flush, self._idle_flush)
 
     def _idle_flush(self) -> None:
         self.idle_timer = None
-        if self.session is not None and self.session.backend_paused:
-            # We stopped reading the backend ourselves: its silence is ours. Try later.
-            self.idle_timer = asyncio.get_running_loop().call_later(
-                self.config.idle_flush, self._idle_flush)
+        if (self.session is not None and self.session.backend_paused
+                or unread_bytes(self.transport)):
+            # We stopped reading the backend ourselves, or have not read what it sent:
+            # the silence is ours. Try later.
+            self.idle_timer = after_pause(self.config.idle_flush, self._idle_flush)
             return
         line = self.framer.flush()
         if line is not None and self.session is not None:
@@ -277,8 +278,10 @@ class BridgeSession:
         self.backend = backend  # None while a foreign session has no TCP connection
         self.enveloped = ws.ws_protocol == SUBPROTOCOL
         self.outstanding = 0  # request lines sent whose reply has not come back yet
-        # Rejections wait behind replies still owed, so replies stay in order.
+        # Rejections wait behind replies still owed, so replies stay in order; while one
+        # waits, the bridge reads no more from the WebSocket (see _reject).
         self.held_rejections: list[tuple[int, Rejection]] = []
+        self.rejections_sent = asyncio.Event()
         self.last_request = ""
         self.pending_lines: list[bytes] = []
         self.raw_transport = (transport if not self.enveloped and not ws.compress
@@ -487,7 +490,7 @@ class BridgeSession:
         """The page's JSON commands: ``send`` gives the text to send and, optionally, its
         line ending (``end``: ``lf``, ``crlf`` or ``none``); ``ping`` is answered."""
         try:
-            command = json.loads(text)
+            command = load_json(text)
             kind = command.get("type")
         except (ValueError, AttributeError, RecursionError):
             kind = None
@@ -495,7 +498,9 @@ class BridgeSession:
                 and command.get("end") in (None, *LINE_ENDINGS)):
             return command["text"], command.get("end")
         if kind == "ping":
-            await self._send_json({"type": "pong", "t": command.get("t")}, stamp=False)
+            t = command.get("t")  # the page's clock: echoed only if it is one
+            await self._send_json({"type": "pong", "t": t if isinstance(t, (int, float, str))
+                                   else None}, stamp=False)
             return None
         await self._send_json({"type": "rejected", "code": "invalid_request",
                                "line": "unknown command for subprotocol " + SUBPROTOCOL})
@@ -503,7 +508,12 @@ class BridgeSession:
 
     async def _reject(self, rejection: Rejection) -> None:
         if self.outstanding > 0:
+            # Held behind replies still owed. Refusals must not accumulate (a client that
+            # stops reading and keeps sending refused messages would grow memory without
+            # bound): stop reading the WebSocket until this one has gone out.
+            self.rejections_sent.clear()
             self.held_rejections.append((self.outstanding, rejection))
+            await self.rejections_sent.wait()
         else:
             await self._deliver_rejection(rejection)
 
@@ -638,6 +648,8 @@ class BridgeSession:
             else:
                 still_held.append((owed, rejection))
         self.held_rejections = still_held
+        if not still_held:
+            self.rejections_sent.set()
 
     async def _send_json(self, message: dict, stamp: bool = True) -> None:
         if stamp:
@@ -663,7 +675,7 @@ class Bridge:
         self.request_log: RequestLog | None = None  # for requests relayed to a foreign server
         # The bridge's local address of each session on the in-process service -> the viewer
         # key of its page: how the server view knows whose requests the service reports.
-        self.owners: dict[str, str] = {}
+        self.owners: dict[str, str] = hub.owners
 
     def next_number(self) -> int:
         """The server view's number for a new foreign TCP connection. Beside the in-process
@@ -752,7 +764,9 @@ class Bridge:
         config = self.config
         ws = web.WebSocketResponse(
             protocols=(SUBPROTOCOL,), heartbeat=config.heartbeat,
-            max_msg_size=config.ws_message_limit, compress=config.ws_compress)
+            # aiohttp refuses a frame of exactly max_msg_size; the limit is the largest
+            # message accepted (only bigger ones close with 1009)
+            max_msg_size=config.ws_message_limit + 1, compress=config.ws_compress)
         if not ws.can_prepare(request).ok:  # a plain GET: no backend connection for it
             raise web.HTTPBadRequest(text="this is a WebSocket endpoint\n")
         self._next_id += 1

@@ -12,6 +12,7 @@ Keys never leave the server in events.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -70,27 +71,58 @@ def client_address(remote: str | None) -> str:
     return text[7:] if text.lower().startswith("::ffff:") and "." in text else text
 
 
-def visible_event(event: dict[str, Any], key: str, private: bool,
-                  owners: dict[str, str]) -> dict[str, Any]:
-    """``event`` as one viewer may see it. ``owners`` maps a connection's peer text (the
-    bridge's local address, for sessions on the in-process service) to its viewer key; a
-    bridge session's own events carry ``owner``. Never mutates ``event`` (it is shared by
-    every viewer)."""
-    owner = event.get("owner")
-    if owner is None and "peer" in event:
-        owner = owners.get(event["peer"])
-    mine = bool(key) and owner == key
-    if owner is None and not mine and not (private and _has_content(event)):
-        return event
+def shown_event(event: dict[str, Any], mine: bool, private: bool) -> dict[str, Any]:
+    """A copy of ``event`` for one kind of reader: its owner (``mine``), or anyone else, who
+    in the private view gets requests without their content. The key is never in it."""
     shown = {k: v for k, v in event.items() if k != "owner"}
     if mine:
         shown["mine"] = True
-    elif private:
+    elif private and _has_content(shown):
         for field in HIDDEN_FIELDS:
             if field in shown:
                 shown[field] = None
-                shown["hidden"] = True
+        shown["hidden"] = True
     return shown
+
+
+def owner_of(event: dict[str, Any], owners: dict[str, str]) -> str:
+    """The viewer key of the page an event is about ('' for none): a bridge session's own
+    events carry ``owner``; the in-process service's are found by their peer (the bridge's
+    local address) in ``owners``."""
+    return event.get("owner") or owners.get(event.get("peer") or "", "")
+
+
+class OwnedEvent:
+    """A feed event whose text depends on who reads it (:meth:`text_for`): serialised at
+    most twice, once for its owner and once for everyone else, on first use."""
+
+    __slots__ = ("event", "owner", "private", "_texts")
+
+    def __init__(self, event: dict[str, Any], owner: str, private: bool) -> None:
+        self.event = event
+        self.owner = owner
+        self.private = private
+        self._texts: dict[bool, str] = {}
+
+    def text_for(self, key: str) -> str:
+        mine = bool(key) and key == self.owner
+        text = self._texts.get(mine)
+        if text is None:
+            text = json.dumps(shown_event(self.event, mine, self.private), ensure_ascii=False)
+            self._texts[mine] = text
+        return text
+
+
+def feed_entry(event: dict[str, Any], owners: dict[str, str],
+               private: bool) -> str | OwnedEvent:
+    """What the server view's feed keeps for ``event``: its JSON text when every viewer
+    sees the same, else an :class:`OwnedEvent`."""
+    owner = owner_of(event, owners)
+    if not owner and not (private and _has_content(event)):
+        if "owner" in event:
+            event = {k: v for k, v in event.items() if k != "owner"}
+        return json.dumps(event, ensure_ascii=False)
+    return OwnedEvent(event, owner, private)
 
 
 def _has_content(event: dict[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
-from server import __version__
+from server import __version__, log_filters
 from server.allow_list import SpecError
 from server.client import run_client
 from server.config import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, Config
@@ -135,9 +135,20 @@ def server_parser() -> argparse.ArgumentParser:
     g.add_argument("--reply-timeout", type=positive(float), default=10.0, metavar="S",
                    help="with --backend, give up on a request the server has not answered "
                         "for S seconds: the page says it timed out (default 10)")
+    g.add_argument("--time-slice-ms", type=positive(float), default=5.0, metavar="MS",
+                   help="time one client's requests may take per turn of the event loop; "
+                        "past it, that client waits for the next turn so others are served "
+                        "(default 5)")
     g.add_argument("--ws-max-message", type=positive(int), default=0, metavar="BYTES",
                    help="largest WebSocket message; bigger ones close with 1009 "
                         "(default max(1 MiB, 4 x --max-line))")
+    g.add_argument("--max-viewers", type=positive(int), default=64, metavar="N",
+                   help="server view feeds (/events) open at once; more are closed with "
+                        "1013 (default 64)")
+    g.add_argument("--header-timeout", type=positive(float), default=10.0, metavar="S",
+                   help="close an HTTP connection that has not sent a complete request "
+                        "head within S seconds of opening or of its last response "
+                        "(default 10)")
     g.add_argument("--heartbeat", type=positive(float), default=20.0, metavar="S",
                    help="WebSocket ping interval, to find dead browsers (default 20)")
     g.add_argument("--ws-compress", action="store_true",
@@ -146,6 +157,10 @@ def server_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("web")
     g.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="also accept WebSockets from pages of this origin (repeatable; * for any)")
+    g.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests whose Host is NAME (repeatable); without it "
+                        "only IP addresses and localhost are answered, against DNS "
+                        "rebinding. Needed for a named deployment, e.g. behind a proxy")
     g = p.add_argument_group("a class (docs/classroom.md)")
     g.add_argument("--allow-target", action="append", default=[], metavar="SPEC",
                    help="let pages choose their backend among these targets (repeatable): "
@@ -189,11 +204,15 @@ def config_from(args: argparse.Namespace) -> Config:
     return Config(
         host=args.host, tcp_port=args.tcp_port, http_port=args.http_port, backend=args.backend,
         lang=args.lang, default=args.default, single=args.single, max_line=args.max_line,
-        allow_origins=tuple(args.allow_origin), idle_flush=args.idle_flush_ms / 1000,
+        allow_origins=tuple(args.allow_origin),
+        allow_hosts=tuple(args.allow_host), idle_flush=args.idle_flush_ms / 1000,
         idle_timeout=args.idle_timeout, send_timeout=args.send_timeout,
         turn_idle=args.turn_idle, reply_timeout=args.reply_timeout,
+        time_slice=args.time_slice_ms / 1000,
         ws_max_message=args.ws_max_message,
-        heartbeat=args.heartbeat, ws_compress=args.ws_compress, log_format=args.log_format,
+        heartbeat=args.heartbeat, header_timeout=args.header_timeout,
+        max_viewers=args.max_viewers,
+        ws_compress=args.ws_compress, log_format=args.log_format,
         quiet=args.quiet, workers=args.workers, reuse_port=args.reuse_port or args.workers > 1,
         worker=args.worker, allow=allow,
         max_sessions_per_address=args.max_sessions_per_address,
@@ -238,7 +257,11 @@ async def serve(config: Config) -> int:
 
     request_log = None if config.quiet else RequestLog(log_format=config.log_format)
     app = make_app(config, request_log=request_log, tcp_sock=tcp_sock)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3.0)
+    # aiohttp's keep-alive timer runs from a connection's opening and from each response,
+    # and closes the connection if no complete request head has come by then (it never
+    # touches a request being handled, such as an open WebSocket): the header timeout.
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3.0,
+                           keepalive_timeout=config.header_timeout)
     await runner.setup()
     site = web.SockSite(runner, http_sock)
     await site.start()
@@ -316,6 +339,7 @@ def run_loop(coro) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    log_filters.install(DEBUG)
     if argv[:1] == ["check"]:
         from server.check.command import run_check  # a part of its own, loaded when asked
         return run_check(argv[1:])

@@ -23,13 +23,17 @@ class Config:
     single: bool = False
     max_line: int = 65536
     allow_origins: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = ()  # names the web app answers besides IPs and localhost
     idle_flush: float = 0.05
     idle_timeout: float = 300.0
     send_timeout: float = 30.0
     turn_idle: float = 2.0
     reply_timeout: float = 10.0  # a foreign backend's silence while a reply is owed
+    time_slice: float = 0.005  # seconds of one client's requests per loop turn
     ws_max_message: int = 0  # 0: derived from max_line (see ws_message_limit)
     heartbeat: float = 20.0
+    max_viewers: int = 64  # /events viewers at once
+    header_timeout: float = 10.0  # an HTTP connection without a complete request head
     ws_compress: bool = False
     log_format: str = "text"
     quiet: bool = False
@@ -70,4 +74,5 @@ class Config:
         return ServiceOptions(
             settings=ServiceSettings(lang=self.lang, default=self.default, max_line=self.max_line),
             idle_flush=self.idle_flush, idle_timeout=self.idle_timeout,
-            send_timeout=self.send_timeout, single=self.single, turn_idle=self.turn_idle)
+            send_timeout=self.send_timeout, single=self.single, turn_idle=self.turn_idle,
+            time_slice=self.time_slice)

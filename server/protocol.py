@@ -122,24 +122,28 @@ class ServiceConnection:
         """An unterminated request is waiting (the I/O layer arms the idle flush)."""
         return self.framer.has_partial
 
-    def receive_data(self, data: bytes, limit: int = 0) -> list[Exchange]:
-        """Frame ``data`` and answer its lines, at most ``limit`` of them (0: all)."""
+    def receive_data(self, data: bytes, limit: int = 0, max_bytes: int = 0) -> list[Exchange]:
+        """Frame ``data`` and answer its lines, at most ``limit`` of them (0: all), and
+        no more lines than fit in ``max_bytes`` (0: no cap; at least one line is answered):
+        a read of a few long, expensive lines is answered a slice at a time too."""
         if self._unread is not None:
             self._unread = self._unread[self._unread_pos:] + data
             self._unread_pos = 0
-            return self.answer_backlog(limit)
+            return self.answer_backlog(limit, max_bytes)
         line = self.framer.single_line(data)
         if line is not None:
             return [self._answer(line)]
-        if limit and data.count(b"\n") > limit:
+        if limit and (data.count(b"\n") > limit
+                      or (max_bytes and len(data) > max_bytes and data.count(b"\n") > 1)):
             self._unread = data
             self._unread_pos = 0
             self.backlog = True
-            return self.answer_backlog(limit)
+            return self.answer_backlog(limit, max_bytes)
         return [self._answer(line) for line in self.framer.feed(data)]
 
-    def answer_backlog(self, limit: int = 0) -> list[Exchange]:
-        """Answer up to ``limit`` more lines of the backlog (0: all of it), in order."""
+    def answer_backlog(self, limit: int = 0, max_bytes: int = 0) -> list[Exchange]:
+        """Answer up to ``limit`` more lines of the backlog (0: all of it), in order,
+        stopping after the line that reaches ``max_bytes`` (0: no cap)."""
         data = self._unread
         if data is None:
             return []
@@ -149,9 +153,9 @@ class ServiceConnection:
             end = start
             for _ in range(limit):
                 end = data.find(b"\n", end) + 1
-                if end == 0:
+                if end == 0 or (max_bytes and end - start >= max_bytes):
                     break
-            else:
+            if end != 0:
                 cut = end
         if cut >= len(data):
             self._unread = None

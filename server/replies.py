@@ -64,11 +64,17 @@ INVALID_REQUEST_REASON = {
 }
 
 
-def abbreviate(text: str, limit: int = ECHO_LIMIT) -> str:
-    """``text`` if short, else its head and tail around an ellipsis (one line, always)."""
+def shorten(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` if short, else its head and tail around an ellipsis."""
     if len(text) > limit:
         half = limit // 2
         text = f"{text[:half]}…{text[-half:]}"
+    return text
+
+
+def abbreviate(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` if short, else its head and tail around an ellipsis (one line, always)."""
+    text = shorten(text, limit)
     if "\n" in text or "\r" in text:
         text = text.replace("\r", "\\r").replace("\n", "\\n")
     return text
@@ -92,7 +98,8 @@ def error_message(error: HandlerError, lang: str, max_line: int) -> str:
     template = table.get(error.code, error.code)
     reasons = INVALID_REQUEST_REASON["en" if lang == "en" else "id"]
     return template.format(
-        echo=json.dumps(abbreviate(error.detail), ensure_ascii=False),
+        # json.dumps escapes a CR or LF itself (abbreviate() would escape it twice)
+        echo=json.dumps(shorten(error.detail), ensure_ascii=False),
         detail=abbreviate(error.detail, 80),
         max_line=max_line,
         reason=reasons.get(error.detail, error.detail),

@@ -88,6 +88,38 @@ def resolve_auto(text: str) -> Request:
     return Request("parity" if split_integer(text) is not None else "length", text)
 
 
+MAX_JSON_DEPTH = 64  # deeper JSON is refused: echoing it (an id) would hit the recursion limit
+
+
+def load_json(text: str, strict: bool = True) -> object:
+    """``json.loads`` for what clients send: no ``NaN``/``Infinity`` (not JSON, and they
+    would be echoed as invalid JSON), nothing nested deeper than :data:`MAX_JSON_DEPTH`.
+    Raises ValueError (or RecursionError) for anything else."""
+    value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                       strict=strict)
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _nested_deeper(value):
+        raise RecursionError("nested too deeply")
+    return value
+
+
+def _nested_deeper(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` deep (iterative: a
+    recursive walk would hit the limit it is checking for)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
@@ -107,7 +139,7 @@ def _parse_json(line: bytes) -> Request:
     except UnicodeDecodeError as exc:
         raise RequestError(HandlerError("invalid_utf8", str(exc.start)), is_json=True) from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = load_json(text)
     except (ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and over-long integer literals.
         raise RequestError(HandlerError("invalid_json", _short_reason(exc)), is_json=True) from None

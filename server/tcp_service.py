@@ -12,7 +12,11 @@ Limits (all options, see docs/protocol.md):
   service buffer more than about one read's worth of replies;
 * ``send_timeout``: a client whose replies stay undrained that long is cut off;
 * ``idle_timeout``: a client that sends nothing that long is closed (a client waiting its
-  turn under ``--single`` or waiting for its replies to drain is not idle).
+  turn under ``--single`` or waiting for its replies to drain is not idle);
+* ``time_slice``: the time one client's requests may take in one turn of the event loop.
+  uvloop reads a readable socket up to 32 times per turn, so a limit in lines per read does
+  not bound one client's time (NOTES, "Fairness"): past its slice, a client's reading waits
+  for the next turn, and everyone else is served in between.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from time import perf_counter
 from typing import Any
 
 from server.events import EventHub
+from server.pause_timer import PauseTimer, unread_bytes
 from server.protocol import Exchange, ServiceConnection, ServiceSettings
 from server.replies import abbreviate
-from server.request_log import RequestLog
+from server.request_log import RequestLog, request_text
 from server.stats import ServiceStats
 from server.turns import Turns
 
@@ -37,7 +42,17 @@ log = logging.getLogger(__name__)
 
 WRITE_HIGH_WATER = 64 * 1024
 SLICE = 64  # lines answered per turn of the event loop when a read holds more
+# ... and no more lines than fit in this many bytes (at least one line): a line's cost grows
+# with its size, so a read of four 64 KiB lines is answered one line per turn.
+SLICE_BYTES = 16 * 1024
 SHUTDOWN_DRAIN = 0.2  # seconds of service after SIGTERM for requests already in flight
+# At shutdown, an unterminated line whose last bytes came less than this ago (or than the
+# idle flush, if shorter) may be a line cut by a read, not a request: it is not answered.
+CUT_LINE_PAUSE = 0.2
+# After the service itself stopped reading a client (flow control, a backlog, a time slice),
+# the client's bytes resume only when its kernel hears the window open again, which can take
+# a few hundred ms (zero-window probes): that long, silence is not yet the client's.
+RESUME_GRACE = 0.5
 EVENT_ECHO_LIMIT = 200
 
 
@@ -49,6 +64,7 @@ class ServiceOptions:
     send_timeout: float = 30.0
     single: bool = False
     turn_idle: float = 2.0
+    time_slice: float = 0.005  # seconds of one client's requests per turn of the loop
 
 
 def peer_text(peer: Any) -> str:
@@ -83,9 +99,20 @@ class ServiceProtocol(asyncio.Protocol):
         self.held: list[bytes] = []
         self.eof_pending = False
         self.backlog_scheduled = False
+        # Fairness in time (ServiceOptions.time_slice): this turn's time spent on us, and
+        # whether we stopped reading until the next turn because of it.
+        self.turn_spent = 0.0
+        self.turn_reset_scheduled = False
+        self.yielded = False
+        self.last_data = 0.0  # perf_counter() of the last read (shutdown: a cut line?)
+        self.paused_at = -RESUME_GRACE  # perf_counter() when we last stopped reading it
+        # Shutdown: bytes that were in the kernel's receive queue when it began, still
+        # to be read and answered before the half-close (see finish()).
+        self.finishing = False
+        self.finish_owed = 0
         self.closing = False
         self.close_reason: str | None = None
-        self.flush_timer: asyncio.TimerHandle | None = None
+        self.flush_timer: PauseTimer | None = None
         self.send_timer: asyncio.TimerHandle | None = None
         self.turn_timer: asyncio.TimerHandle | None = None
 
@@ -132,9 +159,9 @@ class ServiceProtocol(asyncio.Protocol):
             self.transport.pause_reading()
             return
         self.active = True
-        started = perf_counter()
+        self.last_data = started = perf_counter()
         core = self.core
-        exchanges = core.receive_data(data, SLICE)
+        exchanges = core.receive_data(data, SLICE, SLICE_BYTES)
         if exchanges:
             self._send(exchanges, started, len(data))
         else:
@@ -149,6 +176,9 @@ class ServiceProtocol(asyncio.Protocol):
         if self.single:
             self.last_read = self.service.loop.time()
             self._arm_turn_check()
+        self._spend(started)
+        if self.finishing:
+            self._finish_progress(len(data))
 
     def eof_received(self) -> bool:
         if self.waiting or self.core.backlog:
@@ -159,6 +189,7 @@ class ServiceProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.writing_paused = True
+        self.paused_at = perf_counter()
         self.transport.pause_reading()
         self.send_timer = self.service.loop.call_later(
             self.service.options.send_timeout, self.cut_off, "send timeout")
@@ -170,7 +201,7 @@ class ServiceProtocol(asyncio.Protocol):
             self.send_timer = None
         if self.core.backlog:
             self._hold_backlog()
-        elif not self.waiting and not self.closing:
+        elif not self.waiting and not self.closing and not self.yielded:
             self.transport.resume_reading()
             if self.core.framer.held:
                 self._arm_idle_flush()
@@ -230,8 +261,7 @@ class ServiceProtocol(asyncio.Protocol):
         peer = peer_text(self.peer)
         for e in exchanges[:shown]:
             publish({"type": "request", "conn": self.id, "peer": peer, "label": self.label,
-                     "request": abbreviate(e.request.decode("utf-8", "replace"),
-                                           EVENT_ECHO_LIMIT),
+                     "request": request_text(e, EVENT_ECHO_LIMIT),
                      "reply": abbreviate(e.reply.decode("utf-8", "replace").rstrip("\n"),
                                          EVENT_ECHO_LIMIT),
                      "handler": e.handler, "outcome": e.outcome})
@@ -244,12 +274,16 @@ class ServiceProtocol(asyncio.Protocol):
     def _arm_idle_flush(self) -> None:
         if self.flush_timer is not None:
             self.flush_timer.cancel()
-        self.flush_timer = self.service.loop.call_later(
-            self.service.options.idle_flush, self._idle_flush)
+        self.flush_timer = PauseTimer(self.service.loop, self.service.options.idle_flush,
+                                      self._idle_flush)
 
     def _idle_flush(self) -> None:
         self.flush_timer = None
         if self.core.backlog:  # the backlog's end re-arms it
+            return
+        if (unread_bytes(self.transport)  # more has come; we have not read it yet
+                or perf_counter() - self.paused_at < RESUME_GRACE):  # or may be coming
+            self._arm_idle_flush()
             return
         if self.writing_paused:
             # We stopped reading this client ourselves: the rest of its line cannot have
@@ -257,9 +291,39 @@ class ServiceProtocol(asyncio.Protocol):
             return
         self._answer_pending(self.core.receive_idle())
 
+    # -- fairness in time -------------------------------------------------------------------
+    def _spend(self, started: float) -> None:
+        """Count the time since ``started`` against this turn's slice; past the slice,
+        stop reading until the next turn of the loop. Cheap reads cost one subtraction:
+        the turn's bookkeeping starts only once a quarter of the slice is used."""
+        self.turn_spent += perf_counter() - started
+        time_slice = self.service.options.time_slice
+        if self.turn_spent < time_slice / 4:
+            return
+        if self.turn_spent >= time_slice and not self.yielded and not self.closing:
+            self.yielded = True
+            self.paused_at = perf_counter()
+            self.transport.pause_reading()
+        if not self.turn_reset_scheduled:
+            self.turn_reset_scheduled = True
+            self.service.loop.call_soon(self._new_turn)
+
+    def _new_turn(self) -> None:
+        """The loop has served everyone else once: a fresh slice, and reading again."""
+        self.turn_reset_scheduled = False
+        self.turn_spent = 0.0
+        if not self.yielded:
+            return
+        self.yielded = False
+        if (self.transport is None or self.closing or self.waiting or self.writing_paused
+                or self.core.backlog or self.transport.is_closing()):
+            return  # whoever paused reading for these reasons resumes it
+        self.transport.resume_reading()
+
     # -- a read that held many lines --------------------------------------------------------
     def _hold_backlog(self) -> None:
         """Stop reading; answer the backlog a slice per loop turn while the client reads."""
+        self.paused_at = perf_counter()
         self.transport.pause_reading()
         if not self.backlog_scheduled and not self.writing_paused:
             self.backlog_scheduled = True
@@ -271,9 +335,11 @@ class ServiceProtocol(asyncio.Protocol):
             return
         if self.writing_paused:
             return  # resume_writing() calls _hold_backlog() again
-        exchanges = self.core.answer_backlog(SLICE)
+        started = perf_counter()
+        exchanges = self.core.answer_backlog(SLICE, SLICE_BYTES)
         if exchanges:
-            self._send(exchanges, perf_counter(), 0)
+            self._send(exchanges, started, 0)
+        self._spend(started)
         if self.core.backlog:
             self._hold_backlog()
             return
@@ -281,18 +347,55 @@ class ServiceProtocol(asyncio.Protocol):
             self._answer_pending(self.core.receive_eof())
             self.transport.close()
             return
-        if not self.writing_paused and not self.waiting:
+        if self.finishing:
+            self._finish_progress(0)
+            if self.closing:
+                return
+        if not self.writing_paused and not self.waiting and not self.yielded:
             self.transport.resume_reading()
         if self.core.has_partial:
             self._arm_idle_flush()
 
     def finish(self) -> None:
-        """Shutdown: answer an unterminated request, then half-close (FIN after the
-        replies). Reading goes on, discarding, until the client closes too, so the kernel
-        never resets the connection over unread bytes and the last replies arrive."""
-        if self.closing or self.transport is None:
+        """Shutdown: answer what was received, then half-close (FIN after the replies).
+
+        Received means the kernel has it: bytes still in the socket's receive queue (a
+        client we had stopped reading, because it did not read its replies or used up its
+        time slice) are read and answered first, up to the count queued now. A line still
+        unterminated then is answered only if the client has paused after it; if its last
+        bytes have just come it may be a line cut by a read, and is not answered as if it
+        were whole. Reading goes on, discarding, until the client closes too, so the
+        kernel never resets the connection over unread bytes and the last replies arrive."""
+        if self.closing or self.transport is None or self.finishing:
             return
-        self._answer_pending(self.core.receive_eof())
+        owed = unread_bytes(self.transport)
+        if owed or self.core.backlog:
+            self.finishing = True
+            self.finish_owed = owed
+            if not self.writing_paused and not self.core.backlog:
+                self.yielded = False
+                self.transport.resume_reading()
+            return
+        self._half_close()
+
+    def _finish_progress(self, read: int) -> None:
+        self.finish_owed -= read
+        if self.finish_owed <= 0 and not self.core.backlog:
+            self.finishing = False
+            self._half_close()
+
+    def _half_close(self) -> None:
+        # The unterminated line is a request only if the client paused after it before the
+        # shutdown began: bytes read since (from the receive queue, or still arriving) may
+        # end anywhere in a line.
+        pause = min(self.service.options.idle_flush, CUT_LINE_PAUSE)
+        paused_before = (self.last_data < self.service.shutdown_began
+                         and perf_counter() - self.last_data >= pause)
+        if self.core.has_partial and not paused_before:
+            self._answer_pending(self.core.answer_backlog())
+            self.core.framer.flush()  # a line cut by a read: dropped, not answered
+        else:
+            self._answer_pending(self.core.receive_eof())
         self.closing = True
         self.close_reason = "shutdown"
         self.service.stats.cut_off["shutdown"] += 1
@@ -330,7 +433,7 @@ class ServiceProtocol(asyncio.Protocol):
             self._answer_pending(self.core.receive_eof())
             self.transport.close()
             return
-        if not self.writing_paused:
+        if not self.writing_paused and not self.yielded:
             self.transport.resume_reading()
         self._arm_turn_check()
 
@@ -376,6 +479,7 @@ class TcpService:
         self.server: asyncio.AbstractServer | None = None
         self.bridge_server: asyncio.AbstractServer | None = None
         self.all_closed: asyncio.Event | None = None
+        self.shutdown_began = float("inf")  # perf_counter() when shutdown began
         self._next_id = 0
         self._sweeper: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop
@@ -460,6 +564,8 @@ class TcpService:
         completing: :meth:`ServiceProtocol.finish` answers it after the drain). Shutdown
         calls this first, so the bridge can still relay those replies to browsers."""
         self.stop_accepting()
+        if self.shutdown_began == float("inf"):
+            self.shutdown_began = perf_counter()
         for conn in sorted(self.connections, key=lambda c: c.id):
             if conn.closing or conn.transport is None:
                 continue
@@ -481,7 +587,9 @@ class TcpService:
             self._sweeper.cancel()
         self.all_closed = asyncio.Event()
         if self.connections:
-            await asyncio.sleep(SHUTDOWN_DRAIN)
+            # Long enough for the idle flush to answer a request without LF that is
+            # complete (the client paused after it), so finish() sees only cut lines.
+            await asyncio.sleep(min(max(SHUTDOWN_DRAIN, self.options.idle_flush + 0.05), 1.0))
         for conn in list(self.connections):
             conn.finish()
         if self.connections:

@@ -12,6 +12,7 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,18 +20,17 @@ from aiohttp import WSMsgType, web
 from prometheus_client import CollectorRegistry
 
 from server import __version__
-from server.bridge import SUBPROTOCOL, Bridge
+from server.bridge import SUBPROTOCOL, Bridge, text_frames
 from server.check.web import add_check_routes
 from server.classroom import (
-    CLOSE_TRY_AGAIN,
     SessionCap,
     client_address,
     viewer_key,
-    visible_event,
     visible_snapshot,
 )
 from server.config import Config
 from server.events import EventHub, now_ms
+from server.host_check import host_allowed
 from server.metrics import CONTENT_TYPE, make_registry, render
 from server.request_log import RequestLog
 from server.resources import web_root
@@ -48,6 +48,8 @@ WEB_ROOT = web.AppKey("web_root", Path)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 SESSION_CAP = web.AppKey("session_cap", SessionCap)
 HEALTH_TIMEOUT = 1.0
+VIEWER_HIGH_WATER = 64 * 1024  # unsent bytes past which a viewer is slow: it falls behind
+CLOSE_TRY_AGAIN = 1013
 
 
 def make_app(config: Config, *, request_log: RequestLog | None = None,
@@ -55,13 +57,14 @@ def make_app(config: Config, *, request_log: RequestLog | None = None,
     """The web app; with no ``config.backend`` it also runs the TCP service.
 
     ``tcp_sock``: an already bound listening socket for the service (``--workers``)."""
-    app = web.Application()
+    app = web.Application(middlewares=[_refuse_foreign_host])
     app[CONFIG] = config
-    app[HUB] = EventHub()
+    app[HUB] = EventHub(max_viewers=config.max_viewers)
     app[STATS] = ServiceStats()
     app[VIEWERS] = set()
     app[REGISTRY] = make_registry(app[STATS])
     app[SESSION_CAP] = SessionCap(config.session_cap)
+    app[HUB].private = config.private_view  # the server view's privacy (server.classroom)
     app.cleanup_ctx.append(_run_service(request_log, tcp_sock))
     app.on_shutdown.append(_close_websockets)
     root = web_root()
@@ -91,6 +94,7 @@ def _run_service(request_log: RequestLog | None, tcp_sock: socket.socket | None)
             service = None
             backend = config.backend
         app[BRIDGE] = Bridge(config, backend, app[HUB], app[STATS], service)
+        app[HUB].snapshot = partial(_snapshot_event, app)
         app[BRIDGE].request_log = request_log
         yield
         if service is not None:
@@ -109,6 +113,18 @@ async def _close_websockets(app: web.Application) -> None:
     await app[BRIDGE].close_all()
     for ws in list(app[VIEWERS]):
         await ws.close(code=1001, message=b"server shutting down")
+
+
+# -- host check ---------------------------------------------------------------------------
+@web.middleware
+async def _refuse_foreign_host(request: web.Request, handler) -> web.StreamResponse:
+    """Every path, the page included: a Host that does not name the web app (DNS
+    rebinding) gets 403, whatever its Origin (see :mod:`server.host_check`)."""
+    host = request.headers.get("Host")
+    if not host_allowed(host, request.app[CONFIG].allow_hosts):
+        raise web.HTTPForbidden(text=f"host not allowed: {host!r} does not name this server; "
+                                     "start it with --allow-host NAME to answer that name\n")
+    return await handler(request)
 
 
 # -- origin check -------------------------------------------------------------------------
@@ -230,39 +246,55 @@ async def _metrics(request: web.Request) -> web.Response:
                         headers={"Content-Type": CONTENT_TYPE})
 
 
+def _snapshot_event(app: web.Application) -> dict[str, object]:
+    """The ``snapshot`` event: the connections as they are now."""
+    config = app[CONFIG]
+    service = app.get(SERVICE)
+    return {"type": "snapshot", "single": config.single,
+            "external_backend": config.backend is not None,
+            "backend": app[BRIDGE].backend_text, "private": config.private_view,
+            "connections": service.snapshot() if service is not None else [],
+            "t": now_ms()}
+
+
 async def _events(request: web.Request) -> web.StreamResponse:
-    """The server view's feed: a snapshot, then events as they happen (bounded per viewer)."""
+    """The server view's feed: a snapshot, then events as they happen (see
+    :mod:`server.events` for the bounds). Each wake-up's events go out in one write of
+    text frames; a viewer whose unsent bytes pass :data:`VIEWER_HIGH_WATER` is not written
+    to until they drain, and gets a summary if it fell too far behind meanwhile."""
     _refuse_foreign(request)
     ws = web.WebSocketResponse(heartbeat=request.app[CONFIG].heartbeat, compress=False)
     await ws.prepare(request)
     hub = request.app[HUB]
-    service = request.app.get(SERVICE)
     viewer = hub.subscribe()
+    if viewer is None:
+        await ws.close(code=CLOSE_TRY_AGAIN, message=(
+            f"too many viewers of the server view (at most {hub.max_viewers}, "
+            "--max-viewers)").encode())
+        return ws
+    viewer.key = viewer_key(request.query.get("viewer"))  # whose requests it may read
     request.app[VIEWERS].add(ws)
-    config = request.app[CONFIG]
-    key = viewer_key(request.query.get("viewer"))
-    private = config.private_view
-    owners = request.app[BRIDGE].owners
+    transport = request.transport
+    reader = asyncio.create_task(_drain_viewer_messages(ws))
     try:
-        await ws.send_str(json.dumps({
-            "type": "snapshot", "single": config.single,
-            "external_backend": config.backend is not None,
-            "backend": request.app[BRIDGE].backend_text, "private": private,
-            "connections": visible_snapshot(service.snapshot(), key, owners)
-            if service is not None else [],
-            "t": now_ms()}))
-        reader = asyncio.create_task(_drain_viewer_messages(ws))
-        while not ws.closed and not reader.done():
-            waiter = asyncio.create_task(viewer.wakeup.wait())
-            await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            for event in viewer.take():
-                event = visible_event(event, key, private, owners)
-                await ws.send_str(json.dumps(event, ensure_ascii=False))
-        reader.cancel()
-    except (ConnectionResetError, asyncio.CancelledError):
+        snapshot = _snapshot_event(request.app)
+        snapshot["connections"] = visible_snapshot(snapshot["connections"], viewer.key,
+                                                   hub.owners)
+        texts = [json.dumps(snapshot, ensure_ascii=False)]
+        while transport is not None and not transport.is_closing() and not reader.done():
+            if texts:
+                transport.write(text_frames([text.encode() for text in texts]))
+            if transport.get_write_buffer_size() > VIEWER_HIGH_WATER:
+                await asyncio.sleep(0.05)  # a slow viewer: let it drain, it may fall behind
+            else:
+                waiter = asyncio.create_task(hub.wait(viewer))
+                await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+            texts = viewer.take()
+    except (ConnectionError, asyncio.CancelledError):
         pass
     finally:
+        reader.cancel()
         hub.unsubscribe(viewer)
         request.app[VIEWERS].discard(ws)
         if not ws.closed:

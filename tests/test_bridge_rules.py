@@ -70,3 +70,13 @@ def test_text_frames_are_rfc6455_server_frames():
     assert text_frames([b"a", b""]) == b"\x81\x01a\x81\x00"
     assert text_frames([b"x" * 126])[:4] == b"\x81\x7e\x00\x7e"
     assert text_frames([b"x" * 65536])[:10] == b"\x81\x7f" + (65536).to_bytes(8, "big")
+
+
+# -- issue 13: refusals that echo an id must still be valid JSON ------------------------------
+@pytest.mark.parametrize("bad_id", ["NaN", "Infinity", "-Infinity", "[" * 980 + "]" * 980])
+def test_a_refusal_never_echoes_an_id_that_is_not_json(bad_id):
+    message = '{"id": ' + bad_id + ', "text": "a\\nb"}'.replace("\\n", "\n")
+    outcome = message_to_line(message, 100, "en")
+    assert isinstance(outcome, Rejection)
+    reply = json.loads(outcome.reply, parse_constant=lambda name: pytest.fail(name))
+    assert "id" not in reply and reply["error"]["code"] == "invalid_request"

@@ -3,12 +3,15 @@ server view shows each viewer."""
 
 from __future__ import annotations
 
+import json
+
 from server.classroom import (
+    OwnedEvent,
     SessionCap,
     client_address,
+    feed_entry,
     session_name,
     viewer_key,
-    visible_event,
     visible_snapshot,
 )
 
@@ -51,6 +54,12 @@ def test_viewer_keys_must_be_long_and_plain() -> None:
     assert viewer_key(None) == ""
 
 
+def visible_event(event: dict, key: str, private: bool, owners: dict) -> dict:
+    """What a viewer with ``key`` receives of ``event`` from the feed."""
+    entry = feed_entry(event, owners, private)
+    return json.loads(entry if isinstance(entry, str) else entry.text_for(key))
+
+
 REQUEST = {"type": "request", "conn": 3, "peer": "127.0.0.1:40000", "label": "Budi",
            "request": "password saya: budi123", "reply": "jumlah karakter: 22"}
 OWNERS = {"127.0.0.1:40000": KEY_A}
@@ -80,7 +89,8 @@ def test_a_bridge_session_event_carries_its_owner_and_never_shows_it() -> None:
 def test_raw_tcp_clients_belong_to_nobody() -> None:
     event = {**REQUEST, "peer": "127.0.0.1:50000"}
     assert visible_event(event, KEY_A, True, OWNERS)["request"] is None
-    assert visible_event(event, KEY_A, False, OWNERS) is event  # the full view: as it was
+    assert visible_event(event, KEY_A, False, OWNERS) == event  # the full view: as it was
+    assert isinstance(feed_entry(event, OWNERS, False), str)  # one text for every viewer
 
 
 def test_no_key_sees_nothing_of_anyone_in_the_private_view() -> None:
@@ -90,7 +100,15 @@ def test_no_key_sees_nothing_of_anyone_in_the_private_view() -> None:
 
 def test_events_without_content_pass_unchanged() -> None:
     opened = {"type": "open", "conn": 4, "peer": "127.0.0.1:50000", "label": None}
-    assert visible_event(opened, KEY_A, True, OWNERS) is opened
+    assert visible_event(opened, KEY_A, True, OWNERS) == opened
+    assert isinstance(feed_entry(opened, OWNERS, True), str)
+
+
+def test_an_owned_event_is_serialised_once_per_kind_of_reader() -> None:
+    entry = feed_entry(REQUEST, OWNERS, True)
+    assert isinstance(entry, OwnedEvent)
+    assert entry.text_for(KEY_A) is entry.text_for(KEY_A)
+    assert entry.text_for(KEY_B) is entry.text_for("")  # everyone else: one text
 
 
 def test_snapshot_marks_the_viewers_own_connections() -> None:

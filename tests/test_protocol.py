@@ -172,3 +172,16 @@ def test_answering_in_slices_gives_the_same_replies(request_lines, limit, cuts):
             sliced.extend(e.reply for e in conn.answer_backlog(limit))
     sliced.extend(e.reply for e in conn.receive_eof())
     assert sliced == whole
+
+
+def test_a_read_of_long_lines_is_answered_a_few_bytes_worth_at_a_time():
+    """``max_bytes`` caps a slice by size (a line's cost grows with it), at least one line."""
+    long_line = b"length " + b"x" * 5000 + b"\n"
+    conn = ServiceConnection(SETTINGS)
+    first = conn.receive_data(long_line * 3 + b"parity 2\n", limit=64, max_bytes=8000)
+    assert [e.reply for e in first] == [b"jumlah karakter: 5000\n"] * 2 and conn.backlog
+    rest = conn.answer_backlog(64, max_bytes=1000)
+    assert [e.reply for e in rest] == [b"jumlah karakter: 5000\n"] and conn.backlog
+    assert [e.reply for e in conn.answer_backlog(64, max_bytes=1000)] == [
+        b"angka 2 merupakan genap\n"]
+    assert not conn.backlog

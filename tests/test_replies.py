@@ -55,3 +55,12 @@ def test_json_reply_with_a_lone_surrogate_is_still_valid_utf8_json():
     line = replies.json_error(1, HandlerError("not_an_integer", "\ud800"), "en", 100)
     line.decode("utf-8")
     assert json.loads(line)["error"]["code"] == "not_an_integer"
+
+
+def test_a_cr_in_an_echoed_request_is_escaped_once():
+    """JSON string quoting escapes a CR itself; escaping it before too showed ``\\\\r``."""
+    error = HandlerError("not_an_integer", "1\r2")
+    expected = b'ERR not_an_integer: "1\\r2" is not an integer\n'
+    assert replies.plain_error(error, "en", 100) == expected
+    reply = json.loads(replies.json_error(NO_ID, error, "en", 100))
+    assert reply["error"]["message"] == '"1\\r2" is not an integer'

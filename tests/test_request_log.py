@@ -78,6 +78,65 @@ def test_control_characters_never_reach_the_terminal():
     assert "\\x1b[31mred\\x07" in line
 
 
+def test_a_blocked_output_drops_and_counts_lines_and_says_so_when_it_flows_again():
+    """A pipe nobody reads: put() never waits; what does not fit is dropped and counted,
+    and the count is written once the reader drains the pipe."""
+    import os
+    import threading
+    import time
+
+    from server.request_log import OutputThread
+
+    read_fd, write_fd = os.pipe()
+    output = OutputThread(write_fd, lambda n: f"... {n} dropped", max_pending=10_000)
+    os.close(write_fd)  # the thread writes to its own duplicate
+    line = "x" * 99 + "\n"
+    started = time.monotonic()
+    for _ in range(3000):  # 300 KB: far more than the pipe (64 KiB) plus max_pending
+        output.put(line, 1)
+    assert time.monotonic() - started < 1.0
+    assert output.dropped > 0
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: os.read(read_fd, 65536),
+                                                                 b"")))
+    reader.start()
+    output.close(timeout=5)
+    reader.join(5)
+    os.close(read_fd)
+    text = b"".join(chunks).decode()
+    kept = text.count(line)
+    (notice,) = [n for n in text.splitlines() if n.endswith(" dropped")]
+    assert kept + int(notice.split()[1]) == 3000
+
+
+def test_json_log_escapes_c1_controls_and_bidi_overrides():
+    """ensure_ascii=False keeps text readable, but must not hand the terminal C1 controls
+    (U+009B is CSI) or bidi overrides (U+202E turns the rest of the line around)."""
+    stream = io.StringIO()
+    log = RequestLog(stream, log_format="json")
+    log.requests([exchange("a\u009b31mb\u202ec\u2066d é".encode())], PEER, 1, 0.0)
+    log.flush()
+    text = stream.getvalue()
+    for raw in ("\u009b", "\u202e", "\u2066"):
+        assert raw not in text
+    assert "é" in text and json.loads(text)["request"] == "a\u009b31mb\u202ec\u2066d é"
+
+
+def test_an_over_long_line_is_logged_as_such_not_as_an_empty_request():
+    too_long = Exchange(b"", b"ERR line_too_long\n", "-", "line_too_long")
+    stream = io.StringIO()
+    log = RequestLog(stream)
+    log.requests([too_long], PEER, 1, 0.0)
+    log.flush()
+    assert "Request dari client : <" in stream.getvalue()
+    assert "line over the limit" in stream.getvalue()
+    stream = io.StringIO()
+    log = RequestLog(stream, log_format="json")
+    log.requests([too_long], PEER, 1, 0.0)
+    log.flush()
+    assert json.loads(stream.getvalue())["request"] != ""
+
+
 def test_a_relayed_request_names_the_session_and_where_it_went() -> None:
     out = io.StringIO()
     log = RequestLog(out)

@@ -1,5 +1,7 @@
 """Request parsing: command words, the default handler, JSON requests."""
 
+import json
+
 import pytest
 
 from server.requests import NO_ID, RequestError, parse_request
@@ -111,3 +113,18 @@ def test_json_error_keeps_the_id_and_language_when_it_can():
 ])
 def test_json_lines_are_strictly_utf8(line, code):
     assert error_of(line).error.code == code
+
+
+# -- issue 13: JSON nested past any sensible depth ------------------------------------------
+def test_a_request_nested_too_deeply_is_invalid_json_not_an_internal_error():
+    """An id nested ~980 deep parses, but cannot be echoed: refused up front."""
+    from server.protocol import ServiceSettings, answer
+
+    deep = "[" * 980 + "]" * 980
+    with pytest.raises(RequestError) as refused:
+        parse_request(f'{{"id": {deep}, "text": "1"}}'.encode())
+    assert refused.value.error.code == "invalid_json" and refused.value.id is NO_ID
+    reply = answer(f'{{"id": {deep}, "text": "1"}}'.encode(), ServiceSettings())
+    assert reply.outcome == "invalid_json" and "id" not in json.loads(reply.reply)
+    ok = parse_request(('{"id": ' + "[" * 30 + "]" * 30 + ', "text": "1"}').encode())
+    assert ok.id is not NO_ID  # a modest nesting is still echoed as given
