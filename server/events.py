@@ -18,6 +18,10 @@ Bounds (the view is for people):
   now) replaces them;
 * a viewer that cannot keep up (more than :data:`BACKLOG` events behind) gets a summary, not
   every event: a ``dropped`` event with the count it missed, then a fresh ``snapshot``.
+
+Privacy between pages (:mod:`server.classroom`): an event whose text depends on the reader
+(a page's own requests, or anyone's in the private view) is kept as an ``OwnedEvent``,
+serialised once for its owner and once for everyone else; every other event stays one text.
 """
 
 from __future__ import annotations
