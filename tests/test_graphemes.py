@@ -5,7 +5,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from server import graphemes
-from server.graphemes import BMP_JOINERS, count_graphemes
+from server.graphemes import BMP_CONTROLS, BMP_JOINERS, BMP_NOT_ATTACHING, count_graphemes
 
 JOINING = regex.compile(
     r"[\p{Grapheme_Cluster_Break=Extend}\p{Grapheme_Cluster_Break=ZWJ}"
@@ -19,12 +19,20 @@ def reference(text: str) -> int:
     return len(regex.findall(r"\X", text))
 
 
-def bmp_joiner_ranges() -> str:
-    """What BMP_JOINERS must hold, from ``regex``'s own tables (paste it there when ``regex``
-    moves to a new Unicode version and this test says so)."""
+NOT_ATTACHING = regex.compile(
+    r"[\p{Grapheme_Cluster_Break=ZWJ}\p{Grapheme_Cluster_Break=Prepend}"
+    r"\p{Grapheme_Cluster_Break=Regional_Indicator}\p{Grapheme_Cluster_Break=L}"
+    r"\p{Grapheme_Cluster_Break=V}\p{Grapheme_Cluster_Break=T}\p{Grapheme_Cluster_Break=LV}"
+    r"\p{Grapheme_Cluster_Break=LVT}\r\p{InCB=Linker}]")
+CONTROLS = regex.compile(r"[\p{Grapheme_Cluster_Break=Control}\n]")
+
+
+def bmp_ranges(pattern: regex.Pattern = JOINING) -> str:
+    """What a table of server/graphemes.py must hold, from ``regex``'s own data (paste it
+    there when ``regex`` moves to a new Unicode version and this test says so)."""
     bmp = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
     ranges: list[list[int]] = []
-    for c in map(ord, JOINING.findall(bmp)):
+    for c in map(ord, pattern.findall(bmp)):
         if ranges and ranges[-1][1] == c - 1:
             ranges[-1][1] = c
         else:
@@ -32,9 +40,11 @@ def bmp_joiner_ranges() -> str:
     return " ".join(f"{a:04X}-{b:04X}" if a != b else f"{a:04X}" for a, b in ranges)
 
 
-def test_the_joiner_table_is_regex_own() -> None:
-    assert " ".join(BMP_JOINERS.split()) == bmp_joiner_ranges(), (
-        "regex's Unicode data changed: regenerate BMP_JOINERS with bmp_joiner_ranges()")
+def test_the_tables_are_regex_own() -> None:
+    for table, pattern in ((BMP_JOINERS, JOINING), (BMP_NOT_ATTACHING, NOT_ATTACHING),
+                           (BMP_CONTROLS, CONTROLS)):
+        assert " ".join(table.split()) == bmp_ranges(pattern), (
+            "regex's Unicode data changed: regenerate the tables with bmp_ranges()")
 
 
 TRICKY = [
