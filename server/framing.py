@@ -103,6 +103,10 @@ class LineFramer:
             self._drop_partial()
         lines = data.split(b"\n")
         rest = lines.pop()
+        if len(data) <= limit and b"\r" not in data:  # the usual read: the lines as they are
+            if rest:
+                lines.extend(self.feed(rest))
+            return lines  # type: ignore[return-value]
         frames: list[bytes | None] = []
         strip_cr = not self.keep_cr
         for line in lines:
