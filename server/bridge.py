@@ -34,7 +34,7 @@ from server.framing import TOO_LONG, LineFramer
 from server.replies import abbreviate, json_error, plain_error
 from server.requests import NO_ID
 from server.stats import ServiceStats
-from server.tcp_service import TcpService
+from server.tcp_service import IDLE_CONFIRM, TcpService
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +165,16 @@ class BackendConnection(asyncio.Protocol):
             self.idle_timer = asyncio.get_running_loop().call_later(
                 self.config.idle_flush, self._idle_flush)
 
-    def _idle_flush(self) -> None:
+    def _idle_flush(self, confirmed: bool = False) -> None:
         self.idle_timer = None
         if self.session is not None and self.session.backend_paused:
             # We stopped reading the backend ourselves: its silence is ours. Try later.
             self.idle_timer = asyncio.get_running_loop().call_later(
                 self.config.idle_flush, self._idle_flush)
+            return
+        if not confirmed:  # after one more poll for I/O, as the service does (IDLE_CONFIRM)
+            self.idle_timer = asyncio.get_running_loop().call_later(
+                IDLE_CONFIRM, self._idle_flush, True)
             return
         line = self.framer.flush()
         if line is not None and self.session is not None:

@@ -41,6 +41,7 @@ SLICE = 64  # lines answered per turn of the event loop when a read holds more
 SHUTDOWN_DRAIN = 0.2  # seconds of service after SIGTERM for requests already in flight
 EVENT_ECHO_LIMIT = 200
 FIRST_BUCKET = LATENCY_BUCKETS[0]
+IDLE_CONFIRM = 0.001  # seconds: a timer this short still lets the loop poll for I/O first
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,13 +257,20 @@ class ServiceProtocol(asyncio.Protocol):
         self.flush_timer = self.service.loop.call_later(
             self.service.options.idle_flush, self._idle_flush)
 
-    def _idle_flush(self) -> None:
+    def _idle_flush(self, confirmed: bool = False) -> None:
         self.flush_timer = None
         if self.core.backlog:  # the backlog's end re-arms it
             return
         if self.writing_paused:
             # We stopped reading this client ourselves: the rest of its line cannot have
             # come, so this silence is ours, not the client's. resume_writing re-arms.
+            return
+        if not confirmed:
+            # uvloop runs a timer that fell due while the loop was busy before it polls for
+            # the bytes that came meanwhile: look again after one poll (data_received
+            # cancels this), so the rest of a line is never answered as a request of its own.
+            self.flush_timer = self.service.loop.call_later(
+                IDLE_CONFIRM, self._idle_flush, True)
             return
         self._answer_pending(self.core.receive_idle())
 
