@@ -8,10 +8,10 @@ time a request costs. Here an ASCII line is answered on its bytes, with no decod
 intermediate objects; a non-ASCII ``length`` line is decoded once and its code points counted
 (a plain reply shows only the characters, so no grapheme segmentation is needed).
 
-Anything else (JSON, ``help``, errors, long numbers abbreviated in the echo, blanks in front)
-is left to the general path: :func:`make_fast_path`'s function returns ``None`` for it. The
-replies are byte for byte those of the general path; tests/test_fast_path.py checks that over
-generated lines and every setting.
+Anything else (JSON, ``help``, errors, blanks in front) is left to the general path:
+:func:`make_fast_path`'s function returns ``None`` for it. The replies are byte for byte
+those of the general path; tests/test_fast_path.py checks that over generated lines and
+every setting.
 """
 
 from __future__ import annotations
@@ -20,11 +20,15 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
+from server.replies import ECHO_LIMIT
+
 if TYPE_CHECKING:  # protocol.py imports this module; the classes are looked up at first use
     from server.protocol import Exchange, ServiceSettings
 
-#: Longest number echoed whole (longer ones are abbreviated by the general path).
-ECHO_WHOLE = 40
+#: Longest number echoed whole; longer ones keep ECHO_HALF digits either side of an ellipsis.
+ECHO_WHOLE = ECHO_LIMIT
+ECHO_HALF = ECHO_LIMIT // 2
+ELLIPSIS = "…".encode()
 #: Lengths whose reply line is made once, at start (longer texts are formatted per request).
 CACHED_LENGTHS = 1024
 
@@ -75,9 +79,10 @@ def make_fast_path(settings: ServiceSettings) -> FastPath:
                 if text is line and default == "auto":
                     return length_exchange(line, len(line))
                 return None
-        if len(number) > ECHO_WHOLE:  # abbreviated in the echo: the general path
-            return None
-        reply = parity_head + number + parity_tails[number[-1] & 1]  # a digit's code: its parity
+        echo = number
+        if len(number) > ECHO_WHOLE:  # abbreviated as replies.abbreviate does, head…tail
+            echo = number[:ECHO_HALF] + ELLIPSIS + number[-ECHO_HALF:]
+        reply = parity_head + echo + parity_tails[number[-1] & 1]  # a digit's code: its parity
         return _new_exchange(Exchange, (line, reply, "parity", "ok"))
 
     def answer(line: bytes) -> Exchange | None:

@@ -59,7 +59,7 @@ def test_fast_path_answers_as_the_general_path(service: ServiceSettings, line: b
 def test_fast_path_takes_the_common_plain_requests(service: ServiceSettings) -> None:
     fast = make_fast_path(service)
     common = [b"parity 42", b"PARITY -7", b"length halo dunia", b"Length ", b"123456789",
-              "length héllo 👋🏽".encode()]
+              "length héllo 👋🏽".encode(), b"parity " + b"7" * 100_000]
     if service.default != "parity":
         common += [b"halo dunia", "héllo".encode()]
     for line in common:
