@@ -1,6 +1,8 @@
 """6. The core in process: Python time per request, and the longest single request.
 
-Two views that other load on the machine disturbs far less than requests/s over sockets:
+Two views that other load on the machine disturbs far less than requests/s over sockets
+(both in CPU time of the thread, ``time.thread_time``: time spent descheduled by a busy
+machine is not the code's):
 
 - µs per request of the TCP service's whole Python path (``ServiceProtocol.data_received``
   of a real :class:`~server.tcp_service.TcpService` with its request log on, into a transport
@@ -85,10 +87,10 @@ async def per_request(depth: int, rounds: int) -> dict[str, list[float]]:
                               ("ref_minimal", minimal.data_received)):
             best = float("inf")
             for _ in range(3):  # best of three passes: the least disturbed
-                t = time.perf_counter()
+                t = time.thread_time()
                 for data in reads:
                     receive(data)
-                best = min(best, time.perf_counter() - t)
+                best = min(best, time.thread_time() - t)
                 await asyncio.sleep(0)  # let the request log's timers run, as in service
             out[name].append(best / len(lines) * 1e6)
     return out
@@ -124,9 +126,9 @@ def hold_ms(line: bytes, tries: int) -> list[float]:
     conn = ServiceConnection(ServiceSettings())
     times = []
     for _ in range(tries):
-        t = time.perf_counter()
+        t = time.thread_time()
         (exchange,) = conn.receive_data(line + b"\n")
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((time.thread_time() - t) * 1000)
         assert exchange.reply.endswith(b"\n")
     return times
 
@@ -151,7 +153,7 @@ def run(cfg) -> Section:
         print(f"  [core] {name}: median {statistics.median(times):.2f} ms", flush=True)
     worst = max(holds, key=lambda h: h[2])
     section.body = "\n".join([
-        f"Python time per request of the TCP service's whole path in process, µs (median of "
+        f"Python CPU time per request of the TCP service's whole path in process, µs (median of "
         f"{cfg.rounds} rounds, best of three passes each, spread in brackets), on the load "
         "generator's request mix; the socket work is left out. `ref_minimal` is "
         "bench/ref_minimal.py's own ten-line handler on the same reads. The last column is "
@@ -159,7 +161,7 @@ def run(cfg) -> Section:
         "",
         table(["reads", "project µs/req", "ref_minimal µs/req", "ref_minimal / project"], rows),
         "",
-        f"Time the core takes for one request line at the default line limit (64 KiB), ms, "
+        f"CPU time the core takes for one request line at the default line limit (64 KiB), ms, "
         f"median (max) of {tries} tries: how long that request holds the event loop.",
         "",
         table(["request line", "bytes", "ms"],
