@@ -6,7 +6,8 @@ machine is not the code's):
 
 - µs per request of the TCP service's whole Python path (``ServiceProtocol.data_received``
   of a real :class:`~server.tcp_service.TcpService` with its request log on, into a transport
-  that only counts writes) against bench/ref_minimal.py's handler on the same reads, at one
+  that only counts writes), of its core alone behind ref_uvloop's minimal protocol, and of
+  bench/ref_minimal.py's handler, on the same reads, at one
   line per read (as at 50×1) and 16 (as at 50×16). The socket work both share is left out,
   so this is the part of the gap the project's code can close.
 - the time the core takes for one request line at the default line limit (64 KiB), for the
@@ -25,6 +26,7 @@ import time
 import uvloop
 
 from bench.ref_minimal import Minimal
+from bench.ref_uvloop import LineProtocol
 from bench.report import Section, Target, table
 from server.protocol import ServiceConnection, ServiceSettings
 from server.request_log import RequestLog
@@ -81,9 +83,12 @@ async def per_request(depth: int, rounds: int) -> dict[str, list[float]]:
     project.connection_made(CountingTransport())
     minimal = Minimal()
     minimal.connection_made(CountingTransport())
-    out: dict[str, list[float]] = {"project": [], "ref_minimal": []}
+    core_only = LineProtocol(ServiceSettings())
+    core_only.connection_made(CountingTransport())
+    out: dict[str, list[float]] = {"project": [], "ref_uvloop": [], "ref_minimal": []}
     for _ in range(rounds):
         for name, receive in (("project", project.data_received),
+                              ("ref_uvloop", core_only.data_received),
                               ("ref_minimal", minimal.data_received)):
             best = float("inf")
             for _ in range(3):  # best of three passes: the least disturbed
@@ -138,13 +143,14 @@ def run(cfg) -> Section:
     rows = []
     for depth, shape in ((1, "1 line per read (50×1)"), (16, "16 lines per read (50×16)")):
         figures = uvloop.run(per_request(depth, cfg.rounds))
-        p, m = figures["project"], figures["ref_minimal"]
+        p, u, m = figures["project"], figures["ref_uvloop"], figures["ref_minimal"]
         ratios = [b / a for a, b in zip(p, m, strict=True)]
-        rows.append([shape, f"{statistics.median(p):.2f} ({min(p):.2f}–{max(p):.2f})",
-                     f"{statistics.median(m):.2f} ({min(m):.2f}–{max(m):.2f})",
+        rows.append([shape, *(f"{statistics.median(x):.2f} ({min(x):.2f}–{max(x):.2f})"
+                              for x in (p, u, m)),
                      f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"])
-        print(f"  [core] {shape}: project {statistics.median(p):.2f} µs, ref_minimal "
-              f"{statistics.median(m):.2f} µs per request", flush=True)
+        print(f"  [core] {shape}: project {statistics.median(p):.2f} µs, ref_uvloop "
+              f"{statistics.median(u):.2f} µs, ref_minimal {statistics.median(m):.2f} µs per "
+              "request", flush=True)
     tries = 3 if cfg.quick else 7
     holds = []
     for name, line in hold_cases():
@@ -155,11 +161,15 @@ def run(cfg) -> Section:
     section.body = "\n".join([
         f"Python CPU time per request of the TCP service's whole path in process, µs (median of "
         f"{cfg.rounds} rounds, best of three passes each, spread in brackets), on the load "
-        "generator's request mix; the socket work is left out. `ref_minimal` is "
+        "generator's request mix; the socket work is left out. `ref_uvloop` is the project's "
+        "core (`ServiceConnection`) behind bench/ref_uvloop.py's minimal I/O layer, so "
+        "project − ref_uvloop is what the service's bookkeeping per read costs (latency "
+        "histogram, counters, request log and server view checks, timers); `ref_minimal` is "
         "bench/ref_minimal.py's own ten-line handler on the same reads. The last column is "
         "ref_minimal's time over the project's (1.00× = as cheap).",
         "",
-        table(["reads", "project µs/req", "ref_minimal µs/req", "ref_minimal / project"], rows),
+        table(["reads", "project µs/req", "ref_uvloop µs/req", "ref_minimal µs/req",
+               "ref_minimal / project"], rows),
         "",
         f"CPU time the core takes for one request line at the default line limit (64 KiB), ms, "
         f"median (max) of {tries} tries: how long that request holds the event loop.",
