@@ -20,7 +20,9 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
-from server.replies import ECHO_LIMIT
+from server.length import LengthResult
+from server.parity import ParityResult
+from server.replies import ECHO_LIMIT, length_message, parity_message, plain_ok
 
 if TYPE_CHECKING:  # protocol.py imports this module; the classes are looked up at first use
     from server.protocol import Exchange, ServiceSettings
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # protocol.py imports this module; the classes are looked up 
 ECHO_WHOLE = ECHO_LIMIT
 ECHO_HALF = ECHO_LIMIT // 2
 ELLIPSIS = "…".encode()
+PLACEHOLDER = "\x00"  # stands for the echo; abbreviate() leaves it as it is
 #: Lengths whose reply line is made once, at start (longer texts are formatted per request).
 CACHED_LENGTHS = 1024
 
@@ -45,9 +48,18 @@ _new_exchange = tuple.__new__  # an Exchange without the NamedTuple's Python-lev
 
 
 def _length_reply(count: int, lang: str) -> bytes:
-    if lang == "en":
-        return f"{count} character{'' if count == 1 else 's'}\n".encode()
-    return f"jumlah karakter: {count}\n".encode()
+    """The plain reply to a ``length`` of ``count`` characters: words from server.replies,
+    the one place where results become words (a plain reply shows only the characters)."""
+    return plain_ok(length_message(LengthResult(count, count, count), lang))
+
+
+def _parity_replies(lang: str) -> tuple[bytes, tuple[bytes, bytes]]:
+    """The reply to ``parity N`` around its echo: (head, (tail when even, tail when odd)),
+    cut from server.replies' own message for a placeholder number."""
+    even, odd = (plain_ok(parity_message(ParityResult(PLACEHOLDER, is_even, 1), lang))
+                 for is_even in (True, False))
+    head, _, even_tail = even.partition(PLACEHOLDER.encode())
+    return head, (even_tail, odd.partition(PLACEHOLDER.encode())[2])
 
 
 @cache
@@ -59,10 +71,7 @@ def make_fast_path(settings: ServiceSettings) -> FastPath:
     lang = settings.lang
     default = settings.default
     length_replies = tuple(_length_reply(n, lang) for n in range(CACHED_LENGTHS))
-    if lang == "en":
-        parity_head, parity_tails = b"", (b" is even\n", b" is odd\n")
-    else:
-        parity_head, parity_tails = b"angka ", (b" merupakan genap\n", b" merupakan ganjil\n")
+    parity_head, parity_tails = _parity_replies(lang)
 
     def length_exchange(line: bytes, count: int) -> Exchange:
         reply = length_replies[count] if count < CACHED_LENGTHS else _length_reply(count, lang)
