@@ -11,20 +11,21 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench import big_bench, build, instruments_bench, mem_bench, tcp_bench, ws_bench
+from bench import big_bench, build, core_bench, instruments_bench, mem_bench, tcp_bench, ws_bench
 from bench.procs import BenchError, raise_nofile
 from bench.report import RESULTS, Section, machine, write_results
 
 BENCHES = {"tcp": tcp_bench, "ws": ws_bench, "mem": mem_bench, "big": big_bench,
-           "inst": instruments_bench}
+           "inst": instruments_bench, "core": core_bench}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true",
                     help="short runs (about 1–2 minutes in all) instead of about 8")
-    ap.add_argument("--only", default="tcp,ws,mem,big,inst",
-                    help="comma-separated sections: tcp, ws, mem, big, inst (default: all)")
+    ap.add_argument("--only", default="tcp,ws,mem,big,inst,core",
+                    help="comma-separated sections: tcp, ws, mem, big, inst, core (default: "
+                         "all)")
     ap.add_argument("--rounds", type=int, help="rounds per shape (default 5, --quick 3)")
     ap.add_argument("--duration", type=float, help="measured seconds per run")
     ap.add_argument("--warmup", type=float, help="warm-up seconds before each measured run")

@@ -18,7 +18,7 @@ from importlib import metadata
 from bench.procs import ROOT
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
-SECTION_ORDER = ("tcp", "ws", "mem", "big")
+SECTION_ORDER = ("tcp", "ws", "mem", "big", "inst", "core")
 
 
 def median(xs: list[float]) -> float:

@@ -74,6 +74,14 @@ class Outcome:
         return median([y.cpu_us / x.cpu_us for x, y in self.pairs(shape, a, b)
                        if x.cpu_us > 0])
 
+    def round_ratios(self, shape: str, a: str, b: str, kind: str = "rps") -> list[float]:
+        """Per-round ratios of a over b (the rounds :meth:`pairs` picks): ``rps`` (a's req/s
+        over b's), ``p99`` (a's p99 over b's) or ``cpu`` (b's CPU per request over a's)."""
+        if kind == "cpu":
+            return [y.cpu_us / x.cpu_us for x, y in self.pairs(shape, a, b) if x.cpu_us > 0]
+        key = (lambda s: s.rps) if kind == "rps" else (lambda s: s.p99_us)
+        return [key(x) / key(y) for x, y in self.pairs(shape, a, b) if key(y) > 0]
+
     def ratio_basis(self, shape: str, a: str, b: str) -> str:
         pairs = self.pairs(shape, a, b)
         quiet = all(x.other_load <= BUSY_LIMIT and y.other_load <= BUSY_LIMIT for x, y in pairs)
@@ -186,22 +194,25 @@ def run(contenders: list[Contender], shapes: list[Shape], rounds: int, warmup: f
 
 
 def rows(out: Outcome, contenders: list[Contender], shapes: list[Shape],
-         base: str | None = None) -> list[list[str]]:
-    """Table rows: shape, contender, median req/s, range, ratio to ``base``, p50, p99, CPU."""
+         base: str | None = None, also: tuple[str, ...] = ()) -> list[list[str]]:
+    """Table rows: shape, contender, median req/s, range, ratio to ``base`` (and to each of
+    ``also``, one column each, after it), p50, p99, CPU."""
     table = []
     for shape in shapes:
         for c in contenders:
             samples = list(out.rounds(shape.label, c.name).values())
             if not samples:
                 why = out.failures.get((shape.label, c.name), "not run")
-                table.append([shape.label, c.name, "failed", why[:120], "", "", "", ""])
+                table.append([shape.label, c.name, "failed", why[:120], "",
+                              *([""] * len(also)), "", "", ""])
                 continue
             rps = [s.rps for s in samples]
-            ratio = out.ratio(shape.label, c.name, base) if base else float("nan")
+            ratios = [out.ratio(shape.label, c.name, b) if b else float("nan")
+                      for b in (base, *also)]
             table.append([
                 shape.label, c.name, fmt_int(median(rps)),
                 f"{fmt_int(min(rps))}–{fmt_int(max(rps))} (n={len(rps)})",
-                fmt_ratio(ratio),
+                *map(fmt_ratio, ratios),
                 fmt_us(median([s.p50_us for s in samples])),
                 fmt_us(median([s.p99_us for s in samples])),
                 f"{median([s.cpu_us for s in samples]):.1f}",
@@ -211,6 +222,36 @@ def rows(out: Outcome, contenders: list[Contender], shapes: list[Shape],
 
 HEADERS = ["shape", "server", "req/s (median)", "range (rounds)", "vs {base}", "p50 µs",
            "p99 µs", "server CPU µs/req"]
+
+
+def headers(base: str, also: tuple[str, ...] = ()) -> list[str]:
+    """:data:`HEADERS` with a ratio column for ``base`` and one for each of ``also``."""
+    cols = [h.format(base=base) for h in HEADERS]
+    return cols[:5] + [f"vs {b}" for b in also] + cols[5:]
+
+
+#: A target is met when its median meets it and so do at least 4 of 5 of the rounds.
+ROUNDS_MEETING = (4, 5)
+
+
+def spread_target(out: Outcome, shape: str, a: str, b: str, bound: float, kind: str = "rps",
+                  at_most: bool = False, what: str = "") -> tuple[str, bool | None]:
+    """The measured text and verdict of a target on per-round ratios of ``a`` over ``b``
+    (``kind`` as in :meth:`Outcome.round_ratios`): at least ``bound`` (or at most, with
+    ``at_most``), met when the median and at least :data:`ROUNDS_MEETING` of the rounds
+    meet it. The text gives the median, the spread over rounds and how many met it."""
+    ratios = out.round_ratios(shape, a, b, kind)
+    if not ratios:
+        return "not measured", None
+    mid = median(ratios)
+    meeting = sum((r <= bound) if at_most else (r >= bound) for r in ratios)
+    share, of = ROUNDS_MEETING
+    enough = meeting >= -(-len(ratios) * share // of)  # 4 of 5, 3 of 3
+    met = ((mid <= bound) if at_most else (mid >= bound)) and enough
+    text = (f"{fmt_ratio(mid)} (rounds {fmt_ratio(min(ratios))}–{fmt_ratio(max(ratios))}, "
+            f"{meeting} of {len(ratios)} {'≤' if at_most else '≥'} {bound:g}×) over "
+            f"{out.ratio_basis(shape, a, b)}")
+    return text + (f"; {what}" if what else ""), met
 
 
 def noise_note(out: Outcome) -> str:

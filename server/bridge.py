@@ -129,6 +129,8 @@ def _json_id_and_lang(body: str) -> tuple[object, str | None]:
 def text_frames(payloads: list[bytes]) -> bytes:
     """Server-to-client WebSocket text frames (RFC 6455 5.2: FIN, opcode 1, unmasked) for
     UTF-8 payloads, concatenated."""
+    if len(payloads) == 1 and len(payloads[0]) < 126:  # the usual reply: one short line
+        return bytes((0x81, len(payloads[0]))) + payloads[0]
     out = bytearray()
     for payload in payloads:
         size = len(payload)
@@ -295,6 +297,8 @@ class BridgeSession:
         self.request_started = 0.0  # monotonic time the oldest owed request was written
         self.connecting: asyncio.Task | None = None
         self.ended = False  # the WebSocket is gone: a connection still opening closes itself
+        # Looked up once: Python 3.11's get_running_loop() calls getpid() every time.
+        self.loop = asyncio.get_running_loop()
 
     # -- browser -> backend ---------------------------------------------------------------
     async def forward(self) -> None:
@@ -475,11 +479,16 @@ class BridgeSession:
                 backend.close()
 
     def _queue_line(self, line: bytes) -> None:
-        """Lines from messages that arrived together go to the backend in one write, at the
-        end of this turn of the event loop (one system call, not one per message)."""
-        self.pending_lines.append(line)
-        if len(self.pending_lines) == 1:
-            asyncio.get_running_loop().call_soon(self._flush_lines)
+        """A lone message's line goes to the backend at once; lines of messages that arrived
+        together go in one write, at the end of this turn of the event loop (one system
+        call, not one per message)."""
+        if self.pending_lines:
+            self.pending_lines.append(line)
+        elif _more_messages_waiting(self.ws):
+            self.pending_lines.append(line)
+            self.loop.call_soon(self._flush_lines)
+        else:  # waiting a loop turn for company would cost a lone message a whole poll
+            self.backend.write(line)
 
     def _flush_lines(self) -> None:
         if self.pending_lines and self.backend is not None:
@@ -548,8 +557,10 @@ class BridgeSession:
         """Every reply line of one backend read, as text frames in one write: one system
         call where aiohttp's ``send_str`` would make one per message."""
         transport = self.raw_transport
-        payloads = [(line[:-1] if line.endswith(b"\r") else line).decode("utf-8", "replace")
-                    .encode() for line in lines]
+        # Text frames must hold UTF-8: an ASCII line already is (no decode and encode).
+        payloads = [line if line.isascii() else line.decode("utf-8", "replace").encode()
+                    for line in [line[:-1] if line.endswith(b"\r") else line
+                                 for line in lines]]
         transport.write(text_frames(payloads))
         self.outstanding = max(0, self.outstanding - len(lines))
         if self.foreign:
@@ -655,6 +666,14 @@ class BridgeSession:
         if stamp:
             message["t"] = now_ms()
         await self.ws.send_str(json.dumps(message, ensure_ascii=False))
+
+
+def _more_messages_waiting(ws: web.WebSocketResponse) -> bool:
+    """Whether aiohttp has parsed more messages of this WebSocket than were handed out (they
+    came in the same read). aiohttp has no public call for it: its reader queue's buffer is
+    looked at, and when that is not there, the answer is no (each line then goes at once)."""
+    buffered = getattr(getattr(ws, "_reader", None), "_buffer", None)
+    return bool(buffered)
 
 
 class Bridge:

@@ -53,10 +53,13 @@ class LineFramer:
     def single_line(self, data: bytes) -> bytes | None:
         """Fast path for the most common read, exactly one complete line and nothing held:
         the line (ending removed), or None when the general :meth:`feed` is needed."""
-        if (not data or self.held or self._discarding or self._after_flush
-                or data.find(b"\n") != len(data) - 1):
+        if self.held or self._discarding or self._after_flush:
             return None
-        line = data[:-2] if data.endswith(b"\r\n") and not self.keep_cr else data[:-1]
+        line, lf, rest = data.partition(b"\n")  # one C call where find, len and slice are three
+        if rest or not lf:
+            return None
+        if line and line[-1] == 13 and not self.keep_cr:  # 13: CR, of a CRLF
+            line = line[:-1]
         return line if len(line) <= self.max_line else None
 
     def feed(self, data: bytes) -> list[bytes | None]:
@@ -100,6 +103,10 @@ class LineFramer:
             self._drop_partial()
         lines = data.split(b"\n")
         rest = lines.pop()
+        if len(data) <= limit and b"\r" not in data:  # the usual read: the lines as they are
+            if rest:
+                lines.extend(self.feed(rest))
+            return lines  # type: ignore[return-value]
         frames: list[bytes | None] = []
         strip_cr = not self.keep_cr
         for line in lines:

@@ -2,17 +2,16 @@
 
 ``characters`` is what the lab sheet means (Python's ``len``: Unicode code points),
 ``bytes`` is what went on the wire (UTF-8), and ``graphemes`` is what a person sees
-(Unicode extended grapheme clusters, via the ``regex`` package's ``\\X``), so the
-difference between the three can be taught with an emoji family or an accented letter.
+(Unicode extended grapheme clusters, as the ``regex`` package's ``\\X`` finds them,
+counted at line speed by :mod:`server.graphemes`), so the difference between the three can
+be taught with an emoji family or an accented letter.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import regex
-
-_GRAPHEME = regex.compile(r"\X")
+from server.graphemes import count_graphemes
 
 
 class LengthResult(NamedTuple):
@@ -22,13 +21,6 @@ class LengthResult(NamedTuple):
 
     def as_json(self) -> dict[str, object]:
         return {"characters": self.characters, "bytes": self.bytes, "graphemes": self.graphemes}
-
-
-def count_graphemes(text: str) -> int:
-    # In ASCII every character is its own cluster except CR LF, which is one.
-    if text.isascii():
-        return len(text) - text.count("\r\n")
-    return sum(1 for _ in _GRAPHEME.finditer(text))
 
 
 def length(text: str, encoded: bytes | None = None) -> LengthResult:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from server import replies
 from server.errors import HandlerError
+from server.fast_path import make_fast_path
 from server.framing import TOO_LONG, LineFramer
 from server.length import length
 from server.parity import parity
@@ -108,10 +109,11 @@ class ServiceConnection:
     reading. The backlog is the read's own bytes (no copy, no line objects): a client that
     floods and never reads costs its read buffer, not a list of thousands of lines."""
 
-    __slots__ = ("settings", "framer", "backlog", "_unread", "_unread_pos")
+    __slots__ = ("settings", "framer", "backlog", "_unread", "_unread_pos", "_fast")
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
+        self._fast = make_fast_path(settings)
         self.framer = LineFramer(settings.max_line)
         self._unread: bytes | None = None
         self._unread_pos = 0
@@ -177,6 +179,10 @@ class ServiceConnection:
 
     def _answer(self, line: bytes | None) -> Exchange:
         try:
+            if line is not TOO_LONG:  # the common plain requests: server/fast_path.py
+                exchange = self._fast(line)
+                if exchange is not None:
+                    return exchange
             return answer(line, self.settings)
         except Exception:  # a bug must not cost the client its connection or its reply
             return internal_error(line, self.settings)

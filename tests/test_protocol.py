@@ -101,8 +101,17 @@ def test_a_bug_in_a_handler_still_gives_one_reply(monkeypatch):
         raise ZeroDivisionError
     monkeypatch.setattr(protocol, "answer", broken)
     conn = ServiceConnection(SETTINGS)
-    (exchange,) = conn.receive_data(b"parity 1\n")
+    (exchange,) = conn.receive_data(b"parity 1.5\n")  # an error: not the fast path's
     assert exchange.reply.startswith(b"ERR internal: ") and exchange.outcome == "internal"
+
+
+def test_a_bug_in_the_fast_path_still_gives_one_reply():
+    def broken(_line):
+        raise ZeroDivisionError
+    conn = ServiceConnection(SETTINGS)
+    conn._fast = broken
+    exchanges = conn.receive_data(b"parity 1\nlength ab\n")
+    assert [e.outcome for e in exchanges] == ["internal", "internal"]
 
 
 def test_answer_never_raises_on_garbage():
