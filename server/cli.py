@@ -255,6 +255,14 @@ async def serve(config: Config) -> int:
     tcp_addr = tcp_sock.getsockname() if tcp_sock else None
     http_addr = http_sock.getsockname()
 
+    # Signals are ours before the listening lines are printed: a script that sends SIGTERM as
+    # soon as it reads them gets the clean shutdown, never the default death by signal.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(one_line_errors)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
     request_log = None if config.quiet else RequestLog(log_format=config.log_format)
     app = make_app(config, request_log=request_log, tcp_sock=tcp_sock)
     # aiohttp's keep-alive timer runs from a connection's opening and from each response,
@@ -276,11 +284,6 @@ async def serve(config: Config) -> int:
             print(f"bridging to tcp backend {display(config.backend)}", flush=True)
         print(f"http listening on http://{display(http_addr)}/", flush=True)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.set_exception_handler(one_line_errors)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     for child in children:
         child.send_signal(signal.SIGTERM)
@@ -332,8 +335,16 @@ def run_loop(coro) -> int:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(coro)
-    return uvloop.run(coro)
+        run = asyncio.run
+    else:
+        run = uvloop.run
+    try:
+        return run(coro)
+    finally:
+        # The loop has stopped and given SIGTERM back to its default: a second SIGTERM (a
+        # supervisor repeating itself) while the process exits must not turn a clean exit 0
+        # into a death by signal.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
+import signal
 import socket
 import statistics
 import threading
@@ -322,3 +323,14 @@ def test_non_reading_pipeliners_do_not_stall_a_well_behaved_client():
 def test_non_reading_pipeliners_do_not_grow_server_memory_by_hundreds_of_mb():
     _, growth = _flood_without_reading(b"help\n")
     assert growth < 200 * (1 << 20), f"RSS grew by {growth / (1 << 20):.0f} MiB"
+
+
+def test_sigterm_repeated_while_the_server_exits_still_exits_0():
+    """A supervisor that repeats SIGTERM (as a test's own clean-up did, under load) while the
+    server is already shutting down and exiting gets exit status 0, not a death by signal."""
+    srv = start_server("--quiet")
+    deadline = time.monotonic() + 15
+    while srv.proc.poll() is None and time.monotonic() < deadline:
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.002)
+    assert srv.terminate() == 0

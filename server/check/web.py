@@ -125,10 +125,18 @@ async def _stream_check(ws: web.WebSocketResponse, runner: Runner) -> None:
         pass
     finally:
         for task in (checking, listening):
-            task.cancel()
-        for task in (checking, listening):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await _cancel_for_sure(task)
+
+
+async def _cancel_for_sure(task: asyncio.Task) -> None:
+    """Cancel ``task`` and wait for its end. Python 3.11's ``wait_for`` swallows a
+    cancellation that arrives as the awaited operation completes (a connect, under uvloop:
+    the check then ran on for its whole 40 s, holding the lock), so cancel until it ends."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.05)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
 
 
 async def _next(outbox: asyncio.Queue, listening: asyncio.Task) -> dict | None:
