@@ -21,7 +21,13 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from server.class_file import ClassEntry, ClassFileError, parse_class_file, split_host_port
+from server.class_file import (
+    ClassEntry,
+    ClassFileError,
+    join_host_port,
+    parse_class_file,
+    split_host_port,
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -89,10 +95,6 @@ def ip_literal(host: str) -> IPAddress | None:
         except ValueError:
             return None
     return _inet_aton(text)
-
-
-def address_text(address: IPAddress, port: int) -> str:
-    return f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
 
 
 # -- specs ----------------------------------------------------------------------------------
@@ -305,7 +307,7 @@ class TargetText:
     def shown(self) -> str:
         if self.name:
             return self.name
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return join_host_port(self.host, self.port)
 
 
 def read_target(text: str, allow: AllowList) -> TargetText | None:

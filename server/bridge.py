@@ -34,6 +34,7 @@ from functools import partial
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from server.class_file import join_host_port
 from server.classroom import session_name, viewer_key
 from server.config import Config
 from server.errors import HandlerError
@@ -574,13 +575,13 @@ class BridgeSession:
                 and self.backend.transport is not None):
             self.backend_paused = True
             self.backend.transport.pause_reading()
-            asyncio.get_running_loop().call_later(0.005, self._maybe_resume_backend)
+            self.loop.call_later(0.005, self._maybe_resume_backend)
 
     def _maybe_resume_backend(self) -> None:
         transport = self.raw_transport
         behind = transport is not None and transport.get_write_buffer_size() > WS_HIGH_WATER // 2
         if (behind or len(self.queue) > 16) and not self.ws.closed:
-            asyncio.get_running_loop().call_later(0.005, self._maybe_resume_backend)
+            self.loop.call_later(0.005, self._maybe_resume_backend)
             return
         self.backend_paused = False
         backend = self.backend
@@ -627,28 +628,33 @@ class BridgeSession:
             await self._send_json(envelope)
         else:
             await self.ws.send_str(message)
-        hub = self.bridge.hub
-        if self.foreign and hub.active and hub.take_request_slots(1):
-            backend = self.backend
-            local = backend.transport.get_extra_info("sockname") if backend else None
-            hub.publish({
-                "type": "request", "conn": backend.number if backend else 0,
-                "peer": _address(local), "label": self.label,
-                "request": abbreviate(self.last_request, 200),
-                "reply": abbreviate(message, 200), "handler": "-", "outcome": "-",
-                "ms": round((time.monotonic() - self.request_started) * 1000, 1),
-                "owner": self.owner})
-        request_log = self.bridge.request_log
-        if self.foreign and request_log is not None and self.backend is not None:
-            local = self.backend.transport.get_extra_info("sockname") or ("?", 0)
-            request_log.relayed(self.last_request, tuple(local[:2]), self.id, self.name,
-                                self.target.text)
+        if self.foreign:
+            self._report_relayed(message)
         if self.outstanding > 0:
             self.outstanding -= 1
             if self.foreign:
                 self.released.set()
         if self.held_rejections:
             await self._release_rejections()
+
+    def _report_relayed(self, reply: str) -> None:
+        """A foreign server's reply was relayed: to the server view and the request log,
+        under the bridge's address as that server saw it."""
+        backend = self.backend
+        local = backend.transport.get_extra_info("sockname") if backend else None
+        hub = self.bridge.hub
+        if hub.active and hub.take_request_slots(1):
+            hub.publish({
+                "type": "request", "conn": backend.number if backend else 0,
+                "peer": _address(local), "label": self.label,
+                "request": abbreviate(self.last_request, 200),
+                "reply": abbreviate(reply, 200), "handler": "-", "outcome": "-",
+                "ms": round((time.monotonic() - self.request_started) * 1000, 1),
+                "owner": self.owner})
+        request_log = self.bridge.request_log
+        if request_log is not None and backend is not None:
+            request_log.relayed(self.last_request, tuple((local or ("?", 0))[:2]), self.id,
+                                self.name, self.target.text)
 
     async def _release_rejections(self) -> None:
         still_held = []
@@ -870,8 +876,7 @@ class Bridge:
 def _address(sockname: tuple | None) -> str | None:
     if not sockname:
         return None
-    host, port = sockname[0], sockname[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return join_host_port(sockname[0], sockname[1])
 
 
 _END_WORDS = {

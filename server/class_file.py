@@ -26,8 +26,13 @@ class ClassEntry:
     @property
     def address(self) -> str:
         """``HOST:PORT`` as written (IPv6 in brackets again)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return join_host_port(self.host, self.port)
+
+
+def join_host_port(host: str, port: int) -> str:
+    """``HOST:PORT``, an IPv6 host in brackets: the inverse of :func:`split_host_port`,
+    and how every address is written for people (listening lines, views, reasons)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def split_host_port(text: str) -> tuple[str, int]:

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from server import __version__, log_filters
 from server.allow_list import SpecError
+from server.class_file import join_host_port
 from server.client import run_client
 from server.config import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, Config
 from server.request_log import RequestLog
@@ -242,8 +243,7 @@ def listen_socket(host: str, port: int, reuse_port: bool, what: str) -> socket.s
 
 
 def display(address: tuple) -> str:
-    host, port = address[0], address[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return join_host_port(address[0], address[1])
 
 
 async def serve(config: Config) -> int:

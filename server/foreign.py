@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.class_file import join_host_port
+
 LINE_ENDINGS: dict[str, bytes] = {"lf": b"\n", "crlf": b"\r\n", "none": b""}
 
 CONNECT_TIMEOUT = 5.0  # seconds to wait for a TCP handshake
@@ -33,8 +35,7 @@ class Target:
 
     @property
     def text(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return join_host_port(self.host, self.port)
 
 
 # How a TCP connection to a foreign backend ended (the ``how`` of ``tcp_closed``).

@@ -23,7 +23,6 @@ from server.allow_list import (
     NamedHost,
     Rule,
     SpecError,
-    address_text,
     build_allow_list,
     canonical,
     entry_spec,
@@ -33,6 +32,7 @@ from server.allow_list import (
     read_target,
     rules_for_names,
 )
+from server.class_file import join_host_port
 
 Resolver = Callable[[str], Awaitable[list[IPAddress]]]
 REASON_LIMIT = 120  # a WebSocket close reason is at most 123 bytes
@@ -60,7 +60,8 @@ class ResolvedTarget:
 
     @property
     def text(self) -> str:
-        return address_text(self.addresses[0], self.port) if self.addresses else self.shown
+        return (join_host_port(str(self.addresses[0]), self.port) if self.addresses
+                else self.shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +70,6 @@ class Refusal:
 
     reason: str
     code: int = CLOSE_POLICY
-
-
-def address_text_of(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def refusal(target: str, why: str) -> Refusal:
@@ -177,7 +174,7 @@ async def resolve_target(allow: AllowList, backends: Sequence[tuple[str, int]],
     HOST:PORT whose every address is allowed (``--allow-target``, or the configured backend
     itself); anything else is a :class:`Refusal`, decided before any connection."""
     default_host, default_port = backends[0]
-    default = ResolvedTarget((), default_port, address_text_of(default_host, default_port),
+    default = ResolvedTarget((), default_port, join_host_port(default_host, default_port),
                              default=True, default_host=default_host)
     if text is None or not text.strip():
         return default

@@ -33,6 +33,7 @@ from operator import itemgetter
 from time import perf_counter
 from typing import Any
 
+from server.class_file import join_host_port
 from server.events import EventHub
 from server.pause_timer import PauseTimer, unread_bytes
 from server.protocol import Exchange, ServiceConnection, ServiceSettings
@@ -75,8 +76,7 @@ class ServiceOptions:
 
 def peer_text(peer: Any) -> str:
     if isinstance(peer, tuple) and len(peer) >= 2:
-        host = peer[0]
-        return f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"
+        return join_host_port(peer[0], peer[1])
     return str(peer)
 
 

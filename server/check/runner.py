@@ -17,6 +17,7 @@ from server.check.cases import PARITY_CASES, PROBE, Case, catalogue
 from server.check.results import CaseResult, Exchange, Observation, Report
 from server.check.supervisor import SETTLE, RunError, Supervisor
 from server.check.wire import Client, Unreachable, elapsed_ms, exchange, resolve, unconnected
+from server.class_file import join_host_port
 
 AT_ONCE_WINDOW = 1.0
 
@@ -36,8 +37,7 @@ class Runner:
 
     @property
     def target(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return join_host_port(self.host, self.port)
 
     async def run(self) -> Report:
         """The whole check. RunError (``--run`` that never listens) propagates; an

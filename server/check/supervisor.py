@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from server.check.results import ProgramExit
+from server.class_file import join_host_port
 
 LISTEN_TIMEOUT = 10.0
 SETTLE = 0.3  # after the server closed a connection: time for it to exit, if it is going to
@@ -88,8 +89,7 @@ class Supervisor:
 
     @property
     def where(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return join_host_port(self.host, self.port)
 
     def last_line(self) -> str:
         for line in reversed(self.output):
