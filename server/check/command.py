@@ -14,7 +14,6 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 from server.check.reports import (
     RENDERERS,
@@ -31,17 +30,12 @@ from server.check.runner import Runner
 from server.check.supervisor import RunError, Supervisor
 from server.class_file import ClassFileError, parse_class_file, split_host_port
 
+# The command line's one-line usage errors, as the rest of ``python -m server`` has them
+# (the check is reached through server.cli.main, so nothing more is loaded for it).
+from server.cli import OneLineParser, UsageError
+
 PROG = "python -m server check"
 DEFAULT_JOBS = 8
-
-
-class Usage(Exception):
-    """A mistake on the command line or in its files: the one line to print."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def seconds(text: str) -> float:
@@ -61,7 +55,7 @@ def jobs(text: str) -> int:
 
 
 def check_parser() -> argparse.ArgumentParser:
-    p = Parser(prog=PROG, description="Run the lab sheet's checks against a TCP server (a "
+    p = OneLineParser(prog=PROG, description="Run the lab sheet's checks against a TCP server (a "
                "student's parity or length server) and report case by case.",
                epilog="Every case and what to do when it fails: docs/check.md.")
     p.add_argument("target", nargs="?", metavar="HOST:PORT", help="the server to check")
@@ -90,7 +84,7 @@ def parse_target(text: str) -> tuple[str, int]:
     try:
         return split_host_port(text)
     except ValueError as exc:
-        raise Usage(f"target: {exc}") from None
+        raise UsageError(f"target: {exc}") from None
 
 
 def use_colour(stream) -> bool:
@@ -101,7 +95,7 @@ def write_text(path: str | Path, text: str) -> None:
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise Usage(f"cannot write {path}: {(exc.strerror or str(exc)).lower()}") from None
+        raise UsageError(f"cannot write {path}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 async def check_one(args: argparse.Namespace) -> int:
@@ -123,9 +117,9 @@ async def check_one(args: argparse.Namespace) -> int:
     try:
         report = await runner.run()
     except RunError as exc:
-        raise Usage(f"--run: {exc}") from None
+        raise UsageError(f"--run: {exc}") from None
     if report.unreachable:
-        raise Usage(report.unreachable)
+        raise UsageError(report.unreachable)
     if streaming:
         print(text_summary(report, args.lang, colour), end="", flush=True)
     else:
@@ -152,18 +146,18 @@ async def check_class(args: argparse.Namespace) -> int:
         text = Path(args.targets).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise Usage(f"cannot read targets file {args.targets}: {reason.lower()}") from None
+        raise UsageError(f"cannot read targets file {args.targets}: {reason.lower()}") from None
     try:
         entries = parse_class_file(text)
     except ClassFileError as exc:
-        raise Usage(f"targets file {args.targets}: {exc}") from None
+        raise UsageError(f"targets file {args.targets}: {exc}") from None
     if not entries:
-        raise Usage(f"no targets in {args.targets}")
+        raise UsageError(f"no targets in {args.targets}")
     out_dir = Path(args.output_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise Usage(f"cannot create {out_dir}: {(exc.strerror or str(exc)).lower()}") from None
+        raise UsageError(f"cannot create {out_dir}: {(exc.strerror or str(exc)).lower()}") from None
     gate = asyncio.Semaphore(args.jobs)
     taken: set[str] = set()
     stems = [report_stem(entry.name, entry.address, taken) for entry in entries]
@@ -188,16 +182,16 @@ def run_check(argv: list[str]) -> int:
     try:
         if args.targets is not None:
             if args.target is not None:
-                raise Usage("give either HOST:PORT or --targets FILE, not both")
+                raise UsageError("give either HOST:PORT or --targets FILE, not both")
             if args.run is not None:
-                raise Usage("--run starts one program for one target; it cannot be used "
+                raise UsageError("--run starts one program for one target; it cannot be used "
                             "with --targets")
             return asyncio.run(check_class(args))
         if args.target is None:
-            raise Usage("give the server to check as HOST:PORT (or --targets FILE)")
+            raise UsageError("give the server to check as HOST:PORT (or --targets FILE)")
         parse_target(args.target)  # a bad target is reported before anything starts
         return asyncio.run(check_one(args))
-    except Usage as exc:
+    except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
