@@ -27,6 +27,7 @@ class Exchange:
     ms: float
     cut: bool = False  # the reply reached REPLY_LIMIT and was not read further
     connected: bool = True  # False: ``refused``/``timeout`` came from the connect itself
+    why: str = ""  # for an unconnected one: the connect's own reason ("connection refused")
 
     @property
     def answered(self) -> bool:

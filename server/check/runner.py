@@ -102,8 +102,8 @@ class Runner:
                 report.stopped_after = case.id
 
     async def _unreachable(self, report: Report, observation: Observation) -> bool:
-        if not observation.main.connected:
-            _, _, why = await Client.connect(self.addresses, self.timeout)
+        if not observation.main.connected:  # the connect's own reason, not a second try
+            why = observation.main.why
             report.unreachable = f"cannot connect to {self.target}: {why or 'refused'}"
             return True
         return False
@@ -166,9 +166,9 @@ class Runner:
 
     async def _empty(self, exercise: str) -> Observation:
         started = time.monotonic()
-        client, ended, _ = await Client.connect(self.addresses, self.timeout)
+        client, ended, why = await Client.connect(self.addresses, self.timeout)
         if client is None:
-            return Observation(unconnected(b"", ended, started))
+            return Observation(unconnected(b"", ended, started, why))
         client.close()
         main = Exchange(b"", b"", "closed", elapsed_ms(started))
         await asyncio.sleep(0.05)  # let the server see the close before the next client
@@ -177,15 +177,15 @@ class Runner:
     async def _two_clients(self, case: Case, exercise: str) -> Observation:
         """A connects and sends nothing for ``timeout``; B sends a request meanwhile."""
         a_started = time.monotonic()
-        client_a, ended, _ = await Client.connect(self.addresses, self.timeout)
+        client_a, ended, why = await Client.connect(self.addresses, self.timeout)
         if client_a is None:
-            return Observation(unconnected(b"", ended, a_started))
+            return Observation(unconnected(b"", ended, a_started, why))
         client_b = None
         try:
             b_started = time.monotonic()
-            client_b, ended, _ = await Client.connect(self.addresses, self.timeout)
+            client_b, ended, why = await Client.connect(self.addresses, self.timeout)
             if client_b is None:
-                return Observation(unconnected(case.sends, ended, b_started))
+                return Observation(unconnected(case.sends, ended, b_started, why))
             sent = time.monotonic()
             how = await client_b.send(case.sends, self.timeout)
             window = min(AT_ONCE_WINDOW, self.timeout)
@@ -212,9 +212,9 @@ class Runner:
 
     async def _pipelined(self, case: Case) -> Observation:
         started = time.monotonic()
-        client, ended, _ = await Client.connect(self.addresses, self.timeout)
+        client, ended, why = await Client.connect(self.addresses, self.timeout)
         if client is None:
-            return Observation(unconnected(case.sends, ended, started))
+            return Observation(unconnected(case.sends, ended, started, why))
         try:
             how = await client.send(case.sends, self.timeout)
             first, ended, cut = await client.read_reply(time.monotonic() + self.timeout)

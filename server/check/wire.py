@@ -150,9 +150,9 @@ async def exchange(addresses: list[tuple[int, tuple]], data: bytes, timeout: flo
     """A new connection: send ``data``, read one reply, close. Bounded by ``timeout`` for
     the connect, the write and the reply each."""
     started = time.monotonic()
-    client, ended, _ = await Client.connect(addresses, timeout)
+    client, ended, why = await Client.connect(addresses, timeout)
     if client is None:
-        return unconnected(data, ended, started)
+        return unconnected(data, ended, started, why)
     try:
         ended = await client.send(data, timeout)
         reply, how, cut = await client.read_reply(time.monotonic() + timeout, pause)
@@ -162,10 +162,11 @@ async def exchange(addresses: list[tuple[int, tuple]], data: bytes, timeout: flo
         client.close()
 
 
-def unconnected(data: bytes, ended: str, started: float) -> Exchange:
+def unconnected(data: bytes, ended: str, started: float, why: str = "") -> Exchange:
     """The exchange of a client whose connect failed: refused, timed out, or reset at once
     (a server that accepts and resets: connected, and answered with nothing)."""
-    return Exchange(data, b"", ended, elapsed_ms(started), connected=ended == "reset")
+    return Exchange(data, b"", ended, elapsed_ms(started), connected=ended == "reset",
+                    why=why)
 
 
 def elapsed_ms(started: float, until: float = 0.0) -> float:
