@@ -299,10 +299,16 @@ export class LogView {
     return li;
   }
 
-  /** Show only entries for which `filter(entry, li)` is true (null: all). */
+  /** Show only entries for which `filter(entry, li)` is true (null: all). The entries
+   * already shown are only hidden or shown again (typing a search rebuilds nothing);
+   * entries rendered later apply the filter in renderEntry. */
   setFilter(filter) {
     this.filter = filter;
-    this.rerender();
+    for (const entry of this.store.entries) {
+      const li = this.nodes.get(entry.seq);
+      if (li) li.hidden = Boolean(filter) && !filter(entry, li);
+    }
+    this.afterRender(0); // follow the latest entry, as a full render does
   }
 
   direction(meta, arrow, word, className) {
