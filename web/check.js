@@ -9,6 +9,7 @@ import { renderWire, wireBytes, wireText } from "./bytes.js";
 import { bridgeUrl } from "./connection.js";
 import { formatNumber, getLang, onLangChange, t } from "./i18n.js";
 import { parseJsonObject } from "./json.js";
+import { zonedDateTime } from "./lab-report.js";
 import { addReportSection } from "./report-sections.js";
 
 const VERDICTS = ["pass", "fail", "info", "skip"];
@@ -144,9 +145,9 @@ export class LabCheck {
     };
     const out = [`## ${t("check.md.title", { target: this.target ?? "" }, lang)}`, ""];
     if (this.result) {
-      out.push(`${t("md.date", {}, lang)}: ${new Date(this.result.time).toISOString()
-        .slice(0, 19).replace("T", " ")} UTC · ${t("check.md.exercise", {}, lang)}: ${
-        this.result.exercise}`, "");
+      // in the one time zone the whole report names (lab-report.js), not UTC beside it
+      out.push(`${t("md.date", {}, lang)}: ${zonedDateTime(this.result.time)} · ${
+        t("check.md.exercise", {}, lang)}: ${this.result.exercise}`, "");
     }
     out.push(`| ${t("check.col.case", {}, lang)} | ${t("check.col.verdict", {}, lang)} | ${
       t("check.sent", {}, lang)} | ${t("check.received", {}, lang)} | ${

@@ -38,17 +38,16 @@ export function counts(text) {
   return { characters: [...value].length, bytes: utf8.encode(value).length, graphemes };
 }
 
+const pad = (n, w = 2) => String(n).padStart(w, "0");
+
 /** The browser's time zone, named: {name: "Asia/Jakarta", offset: "+07:00"}. */
 export function timeZone(ms = Date.now()) {
   const name = Intl.DateTimeFormat().resolvedOptions().timeZone || "local";
   const minutes = -new Date(ms).getTimezoneOffset();
   const sign = minutes >= 0 ? "+" : "-";
   const abs = Math.abs(minutes);
-  const pad = (n) => String(n).padStart(2, "0");
   return { name, offset: `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}` };
 }
-
-const pad = (n, w = 2) => String(n).padStart(w, "0");
 
 /** "2026-11-30 11:50:02" in the browser's time zone (the one the report names). */
 export function zonedDateTime(ms) {

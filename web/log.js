@@ -7,6 +7,7 @@
 
 import { formatMs, formatNumber, t } from "./i18n.js";
 import { renderWire, wireBytes } from "./bytes.js";
+import { zonedTime } from "./lab-report.js";
 
 export const LOG_CAP = 1000;
 const DISPLAY_LIMIT = 2000; // characters of one message shown in the log
@@ -63,12 +64,6 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text != null) node.textContent = text;
   return node;
-}
-
-function clockTime(ms) {
-  const d = new Date(ms);
-  const pad = (n, w = 2) => String(n).padStart(w, "0");
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
 function shown(text) {
@@ -289,7 +284,7 @@ export class LogView {
     const li = el("li", `entry entry-${entry.kind}`);
     li.dataset.seq = entry.seq;
     const meta = el("div", "meta");
-    const time = el("time", "time", clockTime(entry.time));
+    const time = el("time", "time", zonedTime(entry.time));
     time.dateTime = new Date(entry.time).toISOString();
     meta.append(time);
     if (entry.kind === "request") this.renderRequest(li, meta, entry);
