@@ -31,6 +31,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from server.classroom import OwnedEvent, feed_entry, visible_snapshot
@@ -68,16 +69,36 @@ class Viewer:
         self.cursor = hub.seq
         if missed <= 0:
             return []
-        if missed <= len(hub.log):
+        log = hub.log
+        if missed <= len(log):
             return [entry if type(entry) is str else entry.text_for(self.key)
-                    for entry in list(hub.log)[-missed:]]
+                    for entry in islice(log, len(log) - missed, None)]
         summary = [json.dumps({"type": "dropped", "count": missed, "t": now_ms()})]
-        if hub.snapshot is not None:
-            snapshot = hub.snapshot()
-            snapshot["connections"] = visible_snapshot(snapshot["connections"], self.key,
-                                                       hub.owners)
-            summary.append(json.dumps(snapshot, ensure_ascii=False))
+        snapshot = hub.snapshot_entry()
+        if snapshot is not None:
+            summary.append(snapshot.text_for(self.key))
         return summary
+
+
+class SnapshotEntry:
+    """A ``snapshot`` event in the feed: the same connections for every viewer, each
+    viewer's own marked ``mine`` (:func:`visible_snapshot`), serialised per viewer key on
+    first use."""
+
+    __slots__ = ("event", "owners", "_texts")
+
+    def __init__(self, event: dict[str, Any], owners: dict[str, str]) -> None:
+        self.event = event
+        self.owners = owners
+        self._texts: dict[str, str] = {}
+
+    def text_for(self, key: str) -> str:
+        text = self._texts.get(key)
+        if text is None:
+            event = {**self.event, "connections": visible_snapshot(
+                self.event["connections"], key, self.owners)}
+            text = self._texts[key] = json.dumps(event, ensure_ascii=False)
+        return text
 
 
 class EventHub:
@@ -86,7 +107,7 @@ class EventHub:
                  max_viewers: int = MAX_VIEWERS, backlog: int = BACKLOG) -> None:
         self.viewers: set[Viewer] = set()
         self.max_viewers = max_viewers
-        self.log: deque[str | OwnedEvent] = deque(maxlen=backlog)
+        self.log: deque[str | OwnedEvent | SnapshotEntry] = deque(maxlen=backlog)
         # Privacy between pages (server.classroom): the private view, and the viewer key of
         # each in-process session's page by the bridge's local address (the bridge fills it).
         self.private = False
@@ -130,8 +151,19 @@ class EventHub:
             self.skipped = 0
         if self.connections_skipped:
             self.connections_skipped = 0
-            if self.snapshot is not None:
-                self._append(self.snapshot())
+            snapshot = self.snapshot_entry()
+            if snapshot is not None and self.viewers:
+                self.log.append(snapshot)  # each viewer's own connections marked, as ever
+                self.seq += 1
+
+    def snapshot_entry(self) -> SnapshotEntry | None:
+        """The connections as they are now, as a feed entry (None before the web app has
+        set :attr:`snapshot`)."""
+        if self.snapshot is None:
+            return None
+        event = self.snapshot()
+        event.setdefault("t", now_ms())
+        return SnapshotEntry(event, self.owners)
 
     def publish(self, event: dict[str, Any]) -> None:
         if event.get("type") in CONNECTION_EVENTS:

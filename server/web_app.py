@@ -8,7 +8,6 @@ is shut down with it, after every WebSocket has been closed with 1001 in ``on_sh
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -26,7 +25,6 @@ from server.classroom import (
     SessionCap,
     client_address,
     viewer_key,
-    visible_snapshot,
 )
 from server.config import Config
 from server.events import EventHub, now_ms
@@ -277,10 +275,7 @@ async def _events(request: web.Request) -> web.StreamResponse:
     transport = request.transport
     reader = asyncio.create_task(_drain_viewer_messages(ws))
     try:
-        snapshot = _snapshot_event(request.app)
-        snapshot["connections"] = visible_snapshot(snapshot["connections"], viewer.key,
-                                                   hub.owners)
-        texts = [json.dumps(snapshot, ensure_ascii=False)]
+        texts = [hub.snapshot_entry().text_for(viewer.key)]
         while transport is not None and not transport.is_closing() and not reader.done():
             if texts:
                 transport.write(text_frames([text.encode() for text in texts]))

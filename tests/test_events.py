@@ -102,3 +102,27 @@ def test_a_waiting_viewer_is_woken_by_a_publish():
         await asyncio.wait_for(waiting, 1)
         await asyncio.wait_for(hub.wait(viewer), 1)  # something is new: returns at once
     asyncio.run(scenario())
+
+
+def test_the_snapshot_that_replaces_skipped_connection_events_marks_each_viewers_own():
+    """Past the connection-event rate a fresh snapshot replaces the events; like the first
+    snapshot and a slow viewer's summary, it marks each viewer's own connections ``mine``."""
+
+    async def run() -> tuple[list[dict], list[dict]]:
+        hub = EventHub(connections_per_second=1)
+        hub.snapshot = lambda: {"type": "snapshot", "connections": [
+            {"conn": 1, "peer": "127.0.0.1:5001"}, {"conn": 2, "peer": "127.0.0.1:5002"}]}
+        hub.owners["127.0.0.1:5001"] = "key-a"
+        mine, other = hub.subscribe(), hub.subscribe()
+        mine.key, other.key = "key-a", "key-b"
+        for conn in (1, 2, 3):  # the second and third are over the rate: skipped
+            hub.publish({"type": "open", "conn": conn})
+        hub._close_window()
+        return texts_of(mine), texts_of(other)
+
+    seen_by_mine, seen_by_other = asyncio.run(run())
+    snapshot_mine = [e for e in seen_by_mine if e["type"] == "snapshot"][-1]
+    snapshot_other = [e for e in seen_by_other if e["type"] == "snapshot"][-1]
+    assert snapshot_mine["connections"][0].get("mine") is True
+    assert "mine" not in snapshot_mine["connections"][1]
+    assert not any(c.get("mine") for c in snapshot_other["connections"])
