@@ -712,8 +712,7 @@ class Bridge:
         self.tcp_count += 1
         return self.tcp_count
 
-    def session_target(self, request: web.Request, chosen: ResolvedTarget | None = None
-                       ) -> Target:
+    def session_target(self, chosen: ResolvedTarget | None = None) -> Target:
         """Where this WebSocket's requests go, and whether that server is foreign (connected
         only to send a message). The one place a per-page choice of target plugs in: a
         chosen target (``?target=``, decided by :mod:`server.targets`) is foreign and is
@@ -799,7 +798,7 @@ class Bridge:
         name = session_name(request.query.get("label"))
         label = name or f"ws {session_id}"
         owner = viewer_key(request.query.get("viewer"))
-        target = self.session_target(request, chosen)
+        target = self.session_target(chosen)
         backend = None
         remembered = None
         if not target.foreign:  # the in-process service: connected before accepting

@@ -58,10 +58,8 @@ class Config:
         default when others can reach the web app (a shared instance), not on loopback."""
         if self.server_view:
             return self.server_view == "own"
-        address = ip_literal(self.host)
-        if address is None:
-            return self.host.lower() != "localhost"
-        return not address.is_loopback
+        address = ip_literal(self.host)  # localhost, in any spelling, is 127.0.0.1 here
+        return address is None or not address.is_loopback
 
     @property
     def ws_message_limit(self) -> int:
