@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from server.check.cases import PIPELINED_EXPECT, WRONG_COUNTS, Case
-from server.check.results import Exchange, Judgement, Observation, shown
+from server.check.results import REPLY_LIMIT, Exchange, Judgement, Observation, shown
 
 PARITY_WORDS = re.compile(r"\b(genap|even|ganjil|odd)\b", re.IGNORECASE)
 KIND_OF_WORD = {"genap": "even", "even": "even", "ganjil": "odd", "odd": "odd"}
@@ -54,7 +54,7 @@ def _shown(data: bytes) -> str:
 
 def _no_answer(case: Case, seen: Exchange, obs: Observation, timeout: float) -> Judgement:
     """The exchange brought no reply: say how it ended, and what that usually means."""
-    if obs.exit is not None and obs.exit.crashed:
+    if obs.crashed:
         return Judgement("fail", "crashed", {"status": obs.exit.status, "hint": case.hint})
     if seen.ended == "timeout":
         return Judgement("fail", "no_reply_timeout", {"timeout": timeout, "hint": case.hint})
@@ -64,10 +64,10 @@ def _no_answer(case: Case, seen: Exchange, obs: Observation, timeout: float) -> 
 def judge_answer(case: Case, seen: Exchange, obs: Observation, timeout: float) -> Judgement:
     """A parity or length case: is the one reply right?"""
     if seen.cut:
-        return Judgement("fail", "cut", {"limit_kib": 64})
+        return Judgement("fail", "cut", {"limit_kib": REPLY_LIMIT // 1024})
     if not seen.answered:
         return _no_answer(case, seen, obs, timeout)
-    crashed = obs.exit is not None and obs.exit.crashed
+    crashed = obs.crashed
     if case.kind == "parity":
         said, word = parity_said(seen.received)
         base = {"number": case.number, "expected": case.expect, "reply": _shown(seen.received)}
@@ -111,10 +111,10 @@ def _next_client(case: Case, obs: Observation, timeout: float, passed: str) -> J
 def judge_robust(case: Case, obs: Observation, timeout: float) -> Judgement:
     """``not_a_number``/``invalid_utf8``, ``empty`` and ``long``: the server answers or
     closes (or, for ``empty``, nothing is asked of it) and still answers the next client."""
-    if obs.exit is not None and obs.exit.crashed:
+    if obs.crashed:
         return Judgement("fail", "crashed", {"status": obs.exit.status, "hint": case.hint})
     if obs.main.cut and case.id != "long":  # an echo of the long line may pass 64 KiB
-        return Judgement("fail", "cut", {"limit_kib": 64})
+        return Judgement("fail", "cut", {"limit_kib": REPLY_LIMIT // 1024})
     if case.kind != "empty" and obs.main.ended == "timeout" and not obs.main.answered:
         return Judgement("fail", "robust_silent", {"timeout": timeout, "hint": case.hint})
     passed = "still_answers_empty" if case.kind == "empty" else (
@@ -123,7 +123,7 @@ def judge_robust(case: Case, obs: Observation, timeout: float) -> Judgement:
 
 
 def judge_sequential(case: Case, obs: Observation, timeout: float) -> Judgement:
-    if obs.exit is not None and obs.exit.crashed:
+    if obs.crashed:
         return Judgement("fail", "crashed", {"status": obs.exit.status, "hint": case.hint})
     if not obs.main.answered:
         return _no_answer(case, obs.main, obs, timeout)
@@ -133,7 +133,7 @@ def judge_sequential(case: Case, obs: Observation, timeout: float) -> Judgement:
 def judge_two_clients(case: Case, obs: Observation, timeout: float) -> Judgement:
     """Info: at once (B answered within 1 s while A waits) or one at a time; fail only
     when the server crashes (or stops accepting)."""
-    if obs.exit is not None and obs.exit.crashed:
+    if obs.crashed:
         return Judgement("fail", "crashed", {"status": obs.exit.status, "hint": "empty"})
     waited = round((obs.waited_ms or 0.0) / 1000, 1)
     if obs.main.answered:
@@ -154,7 +154,7 @@ def _matches(exercise: str, data: bytes, expected: object) -> bool:
 
 def judge_pipelined(case: Case, obs: Observation, exercise: str) -> Judgement:
     """Info: how a server handles two requests that arrive in one packet."""
-    if obs.exit is not None and obs.exit.crashed:
+    if obs.crashed:
         return Judgement("fail", "crashed", {"status": obs.exit.status, "hint": "pipelined"})
     first, second = PIPELINED_EXPECT[exercise]
     got_first = obs.main.answered and _matches(exercise, obs.main.received, first)

@@ -62,6 +62,11 @@ class Observation:
     waited_ms: float | None = None
     while_waiting: bool = False
 
+    @property
+    def crashed(self) -> bool:
+        """The program (``--run``) exited with a failure during the case."""
+        return self.exit is not None and self.exit.crashed
+
 
 @dataclass(frozen=True, slots=True)
 class Judgement:

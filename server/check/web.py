@@ -29,7 +29,7 @@ from aiohttp import WSMsgType, web
 
 from server.check.cases import case_ids
 from server.check.explain import LANGS
-from server.check.reports import case_json
+from server.check.reports import case_json, explanation
 from server.check.results import CaseResult, Report
 from server.check.runner import Runner
 
@@ -56,7 +56,7 @@ async def check_target_for(request: web.Request) -> tuple[str, int]:
 
 def case_message(case: CaseResult) -> dict:
     body = case_json(case, "en")
-    body["explanations"] = {lang: case_json(case, lang)["explanation"] for lang in LANGS}
+    body["explanations"] = {lang: explanation(case, lang) for lang in LANGS}
     body["sent_hex"] = case.sent.hex()
     body["received_hex"] = case.received.hex()
     return {"type": "case", "case": body}
