@@ -65,7 +65,6 @@ log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "playground.v1"
 WS_HIGH_WATER = 256 * 1024  # past this, the browser is slow: stop reading the backend
-CLOSE_TRY_AGAIN = 1013  # RFC 6455 registry: "Try Again Later" (backend unreachable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,7 +425,7 @@ class BridgeSession:
                                    "detail": _reason(exc), "backend": self.target.text,
                                    "text": text})
         else:
-            await self.ws.close(code=CLOSE_TRY_AGAIN,
+            await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
                                 message=f"backend unreachable: {detail}".encode()[:120])
 
     async def _foreign_closed(self, backend: BackendConnection) -> tuple[int, str] | None:
@@ -806,7 +805,7 @@ class Bridge:
                 backend = await self.connect(label)
             except (OSError, TimeoutError) as exc:
                 await ws.prepare(request)
-                await ws.close(code=CLOSE_TRY_AGAIN,
+                await ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
                                message=f"backend unreachable: {self.backend_text} "
                                        f"({_reason(exc)})".encode()[:120])
                 return ws

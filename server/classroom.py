@@ -18,7 +18,6 @@ from typing import Any
 
 VIEWER_KEY_MAX = 64
 NAME_MAX = 40
-CLOSE_TRY_AGAIN = 1013  # RFC 6455: try again later
 HIDDEN_FIELDS = ("request", "reply")
 
 

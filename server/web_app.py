@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from prometheus_client import CollectorRegistry
 
 from server import __version__
@@ -47,7 +47,6 @@ REGISTRY = web.AppKey("registry", CollectorRegistry)
 SESSION_CAP = web.AppKey("session_cap", SessionCap)
 HEALTH_TIMEOUT = 1.0
 VIEWER_HIGH_WATER = 64 * 1024  # unsent bytes past which a viewer is slow: it falls behind
-CLOSE_TRY_AGAIN = 1013
 
 
 def make_app(config: Config, *, request_log: RequestLog | None = None,
@@ -159,7 +158,7 @@ async def _bridge(request: web.Request) -> web.StreamResponse:
     cap = request.app[SESSION_CAP]
     address = client_address(request.remote)
     if not cap.take(address):
-        return await _close_at_once(request, CLOSE_TRY_AGAIN, cap.refusal_reason())
+        return await _close_at_once(request, WSCloseCode.TRY_AGAIN_LATER, cap.refusal_reason())
     try:
         target = await target_for_request(request)
         if isinstance(target, Refusal):
@@ -266,7 +265,7 @@ async def _events(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     viewer = hub.subscribe()
     if viewer is None:
-        await ws.close(code=CLOSE_TRY_AGAIN, message=(
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=(
             f"too many viewers of the server view (at most {hub.max_viewers}, "
             "--max-viewers)").encode())
         return ws

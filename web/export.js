@@ -80,8 +80,7 @@ export function settingsList(config) {
     ];
   }
   return [
-    [t("settings.backend"), config.external_backend
-      ? t("settings.externalYes", { backend: config.backend }) : config.backend],
+    [t("settings.backend"), config.backend],  // an external backend returned above
     [t("settings.maxLine"), t("unit.bytes", { n: config.max_line })],
     [t("settings.idleFlush"), t("unit.ms", { n: config.idle_flush_ms })],
     [t("settings.idleTimeout"), t("unit.s", { n: config.idle_timeout_s })],

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import json
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from server.check.cases import case_ids
 from server.check.explain import LANGS
@@ -34,7 +34,6 @@ from server.check.results import CaseResult, Report
 from server.check.runner import Runner
 
 CHECK_LOCK = web.AppKey("check_lock", asyncio.Lock)
-TRY_AGAIN = 1013  # RFC 6455 registry: "Try Again Later"
 EXERCISES = ("auto", "parity", "length")
 
 
@@ -76,7 +75,7 @@ async def handle_check(request: web.Request) -> web.StreamResponse:
     if lock.locked():
         await ws.send_json({"type": "busy", "message": "another check is running on this "
                                                        "web app; try again when it is done"})
-        await ws.close(code=TRY_AGAIN, message=b"check already running")
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"check already running")
         return ws
     request.app[VIEWERS].add(ws)  # closed with 1001 when the web app shuts down
     try:
