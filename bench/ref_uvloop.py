@@ -26,14 +26,14 @@ class LineProtocol(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        exchanges = self.conn.receive_data(data)
-        if exchanges:
-            self.transport.write(b"".join([e.reply for e in exchanges]))
+        answers = self.conn.read(data).answers
+        if answers:
+            self.transport.write(b"".join([reply for reply, _ in answers]))
 
     def eof_received(self) -> bool:
-        exchanges = self.conn.receive_eof()
-        if exchanges:
-            self.transport.write(b"".join([e.reply for e in exchanges]))
+        answers = self.conn.read_eof().answers
+        if answers:
+            self.transport.write(b"".join([reply for reply, _ in answers]))
         return False
 
 

@@ -1,17 +1,21 @@
-"""The fast path of the core: the common plain requests answered with fewer calls and objects.
+"""The core's answer to one framed line, with a fast path for the common plain requests.
 
 Most lines a service sees are ``parity N``, a bare ``N`` and ``length TEXT`` (or bare text
 under ``auto``). The general path (:func:`server.protocol.answer`) decodes the line, builds a
 :class:`~server.requests.Request`, a result, a message string and then encodes the reply:
 about twenty calls and a dozen objects for a twenty-byte line, which is most of the Python
-time a request costs. Here an ASCII line is answered on its bytes, with no decoding and no
-intermediate objects; a non-ASCII ``length`` line is decoded once and its code points counted
-(a plain reply shows only the characters, so no grapheme segmentation is needed).
+time a request costs. Here those lines are answered in one function, on their bytes: no
+decoding of an ASCII line, no intermediate objects, and for ``length`` a reply made once at
+start. The answer is a pair ``(reply, kind)``: the kind is the ``"handler outcome"`` the
+service counts the request under (:func:`server.protocol.kind_of`), a string whose hash
+Python keeps, so counting costs no hashing. A non-ASCII ``length`` line is decoded once and
+its code points counted (a plain reply shows only the characters, so no grapheme
+segmentation is needed).
 
-Anything else (JSON, ``help``, errors, blanks in front) is left to the general path:
-:func:`make_fast_path`'s function returns ``None`` for it. The replies are byte for byte
-those of the general path; tests/test_fast_path.py checks that over generated lines and
-every setting.
+Anything else (JSON, ``help``, errors, blanks in front, a line over the limit), and any line
+the fast path itself fails on, goes to the general path. The replies are byte for byte those
+of the general path; tests/test_fast_path.py checks that over generated lines and every
+setting.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ PLACEHOLDER = "\x00"  # stands for the echo; abbreviate() leaves it as it is
 #: Lengths whose reply line is made once, at start (longer texts are formatted per request).
 CACHED_LENGTHS = 1024
 
+#: The kinds of the lines answered here (server.protocol.kind_of).
+PARITY_OK = "parity ok"
+LENGTH_OK = "length ok"
+
 #: A line that is only a command word (``head`` is the whole line lowercased when it is short).
 LONE_COMMANDS = (b"parity", b"length", b"help")
 
@@ -42,9 +50,8 @@ LONE_COMMANDS = (b"parity", b"length", b"help")
 JSON_OR_BLANK = frozenset(b"{ \t")
 INTEGER_START = frozenset(b"+-0123456789")
 
-FastPath = Callable[[bytes], "Exchange | None"]
-
-_new_exchange = tuple.__new__  # an Exchange without the NamedTuple's Python-level __new__
+Answer = tuple[bytes, str]  # (reply line, kind)
+AnswerLine = Callable[[bytes | None], Answer]
 
 
 def _length_reply(count: int, lang: str) -> bytes:
@@ -63,75 +70,90 @@ def _parity_replies(lang: str) -> tuple[bytes, tuple[bytes, bytes]]:
 
 
 @cache
-def make_fast_path(settings: ServiceSettings) -> FastPath:
-    """The fast answer for ``settings``: a function of one framed line (ending removed) that
-    returns its :class:`Exchange`, or ``None`` when the general path must answer."""
-    from server.protocol import Exchange
+def make_fast_path(settings: ServiceSettings,
+                   general: Callable[[bytes | None], Exchange] | None = None) -> AnswerLine:
+    """The answer to one framed line (ending removed; ``None`` for a line over the limit)
+    under ``settings``: ``(reply, kind)``. ``general`` answers what the fast path does not
+    take (default: :func:`server.protocol.answer_safely`; tests pass their own, to see
+    which lines it gets)."""
+    from server import protocol
 
+    if general is None:
+        def general(line: bytes | None) -> Exchange:
+            return protocol.answer_safely(line, settings)
+    kind_of = protocol.kind_of
     lang = settings.lang
-    default = settings.default
-    length_replies = tuple(_length_reply(n, lang) for n in range(CACHED_LENGTHS))
+    by_default = settings.default  # what a line with no command word is
+    auto = by_default == "auto"
+    length_default = by_default == "length"
+    parity_default = by_default == "parity"
+    length_answers = tuple((_length_reply(n, lang), LENGTH_OK) for n in range(CACHED_LENGTHS))
     parity_head, parity_tails = _parity_replies(lang)
 
-    def length_exchange(line: bytes, count: int) -> Exchange:
-        reply = length_replies[count] if count < CACHED_LENGTHS else _length_reply(count, lang)
-        return _new_exchange(Exchange, (line, reply, "length", "ok"))
+    def by_general(line: bytes | None) -> Answer:
+        exchange = general(line)
+        return exchange.reply, kind_of(exchange)
 
-    def parity_exchange(line: bytes, text: bytes) -> Exchange | None:
-        if text.isdigit():  # bytes: ASCII digits only; the usual case, nothing to trim
-            number = text
-        else:
-            number = text.strip(b" \t")
-            digits = number[1:] if number[:1] in b"+-" else number
-            if not digits.isdigit():
-                # not an integer: auto counts a bare line, anything else is an error
-                if text is line and default == "auto":
-                    return length_exchange(line, len(line))
-                return None
-        echo = number
-        if len(number) > ECHO_WHOLE:  # abbreviated as replies.abbreviate does, head…tail
-            echo = number[:ECHO_HALF] + ELLIPSIS + number[-ECHO_HALF:]
-        reply = parity_head + echo + parity_tails[number[-1] & 1]  # a digit's code: its parity
-        return _new_exchange(Exchange, (line, reply, "parity", "ok"))
+    def length_answer(size: int) -> Answer:
+        if size < CACHED_LENGTHS:
+            return length_answers[size]
+        return _length_reply(size, lang), LENGTH_OK
 
-    def answer(line: bytes) -> Exchange | None:
-        if line.isdigit():  # a bare number
-            if default == "length":
-                return length_exchange(line, len(line))
-            return parity_exchange(line, line)
-        if not line.isascii():
-            return _non_ascii(line)
-        head = line[:7].lower()
-        if head == b"parity ":
-            return parity_exchange(line, line[7:])
-        if head == b"length ":
-            return length_exchange(line, len(line) - 7)
-        if not line or line[0] in JSON_OR_BLANK:  # empty, JSON, blanks in front: general path
-            return None
-        if head in LONE_COMMANDS or head[:5] == b"help ":  # rare: the general path
-            return None
-        if default == "length":
-            return length_exchange(line, len(line))
-        if default == "auto" and line[0] not in INTEGER_START:  # cannot be an integer
-            return length_exchange(line, len(line))
-        return parity_exchange(line, line)  # under auto, its length if not an integer
-
-    def _non_ascii(line: bytes) -> Exchange | None:
-        """A line with non-ASCII bytes: only ``length`` (and bare text under ``auto`` or
-        ``--default length``) is answered here, on the decoded text."""
+    def non_ascii_length(line: bytes) -> int:
+        """The characters a non-ASCII line's ``length`` (or bare text) counts, or -1 for
+        the general path (JSON, blanks in front, bad UTF-8, another command)."""
         if line[0] in JSON_OR_BLANK:
-            return None
+            return -1
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
-            return None
-        word, space, rest = text.partition(" ")
+            return -1
+        word, _, rest = text.partition(" ")
         command = word.lower()
         if command == "length":
-            return length_exchange(line, len(rest))
-        if command in ("parity", "help") or default == "parity":
-            return None
-        # Under auto, text with a non-ASCII character is never an integer: its length.
-        return length_exchange(line, len(text))
+            return len(rest)
+        if command in ("parity", "help") or parity_default:
+            return -1
+        return len(text)  # under auto, text with a non-ASCII character is never an integer
 
-    return answer
+    def answer_line(line: bytes | None) -> Answer:
+        try:
+            if line is None:  # over the limit
+                return by_general(line)
+            if line.isdigit():  # a bare number; bytes: ASCII digits only
+                if length_default:
+                    return length_answer(len(line))
+                number = line
+            else:
+                if not line.isascii():
+                    size = non_ascii_length(line)  # not ASCII: not empty
+                    return by_general(line) if size < 0 else length_answer(size)
+                head = line[:7].lower()
+                if head == b"parity ":
+                    text = line[7:]
+                elif head == b"length ":
+                    return length_answer(len(line) - 7)
+                elif (not line or line[0] in JSON_OR_BLANK or head in LONE_COMMANDS
+                      or head[:5] == b"help "):
+                    return by_general(line)  # empty, JSON, blanks in front, help
+                elif length_default or (auto and line[0] not in INTEGER_START):
+                    return length_answer(len(line))  # cannot be an integer: its length
+                else:
+                    text = line  # bare: a number, or under auto its length
+                if text.isdigit():  # the usual case, nothing to trim
+                    number = text
+                else:
+                    number = text.strip(b" \t")
+                    digits = number[1:] if number[:1] in b"+-" else number
+                    if not digits.isdigit():  # not an integer
+                        if text is line and auto:  # bare under auto: its length
+                            return length_answer(len(line))
+                        return by_general(line)
+            if len(number) > ECHO_WHOLE:  # abbreviated as replies.abbreviate does, head…tail
+                number = number[:ECHO_HALF] + ELLIPSIS + number[-ECHO_HALF:]
+            # the last byte is a digit, whose code has the digit's parity
+            return parity_head + number + parity_tails[number[-1] & 1], PARITY_OK
+        except Exception:  # a bug here must not cost the client its reply: the general path
+            return by_general(line)
+
+    return answer_line

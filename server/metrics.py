@@ -33,7 +33,8 @@ class StatsCollector(Collector):
         requests = CounterMetricFamily(
             f"{PREFIX}_requests", "Requests answered, by handler and outcome (ok or error code).",
             labels=["handler", "outcome"])
-        for (handler, outcome), count in sorted(s.requests.items()):
+        for kind, count in sorted(s.requests.items()):
+            handler, outcome = kind.split(" ")
             requests.add_metric([handler if handler != "-" else "none", outcome], count)
         yield requests
         yield GaugeMetricFamily(f"{PREFIX}_tcp_connections", "Open TCP connections to the service.",

@@ -99,21 +99,60 @@ def internal_error(line: bytes | None, settings: ServiceSettings) -> Exchange:
     return Exchange(line or b"", reply, "-", "internal")
 
 
+def kind_of(exchange: Exchange) -> str:
+    """What the service counts a request under: ``"handler outcome"``, one string (its hash
+    is computed once and kept, where a ``(handler, outcome)`` tuple is hashed at every
+    count)."""
+    return f"{exchange.handler} {exchange.outcome}"
+
+
+def answer_safely(line: bytes | None, settings: ServiceSettings) -> Exchange:
+    """:func:`answer`, or ``ERR internal`` if it failed: one reply whatever happens."""
+    try:
+        return answer(line, settings)
+    except Exception:  # a bug must not cost the client its connection or its reply
+        return internal_error(line, settings)
+
+
+class Batch(NamedTuple):
+    """The answers to the lines of one read, in order: each the reply and its kind
+    (:func:`kind_of`).
+
+    What the I/O layer needs for every read is the reply bytes and the counts; the
+    :class:`Exchange` of each request (for the request log within its budget, the server
+    view) is built only when asked for, by :meth:`exchanges`."""
+
+    lines: list[bytes | None]
+    answers: list[tuple[bytes, str]]
+
+    def exchanges(self) -> list[Exchange]:
+        return [Exchange(b"" if line is TOO_LONG else line, reply, *kind.split(" "))
+                for line, (reply, kind) in zip(self.lines, self.answers)]
+
+
+_new_batch = tuple.__new__  # a Batch without the NamedTuple's Python-level __new__
+
+
 class ServiceConnection:
     """One client's conversation: framing state plus the settings that shape replies.
 
-    A single read may hold thousands of pipelined lines. With a ``limit``,
-    :meth:`receive_data` answers that many and keeps the rest of the read, unframed, as a
-    backlog that :meth:`answer_backlog` works through, so the I/O layer can answer a flood
-    in slices, interleaved with other clients and stopping while the client is not
-    reading. The backlog is the read's own bytes (no copy, no line objects): a client that
-    floods and never reads costs its read buffer, not a list of thousands of lines."""
+    A single read may hold thousands of pipelined lines. With a ``limit``, :meth:`read`
+    answers that many and keeps the rest of the read, unframed, as a backlog that
+    :meth:`read_backlog` works through, so the I/O layer can answer a flood in slices,
+    interleaved with other clients and stopping while the client is not reading. The
+    backlog is the read's own bytes (no copy, no line objects): a client that floods and
+    never reads costs its read buffer, not a list of thousands of lines.
 
-    __slots__ = ("settings", "framer", "backlog", "_unread", "_unread_pos", "_fast")
+    :meth:`read`, :meth:`read_backlog`, :meth:`read_idle` and :meth:`read_eof` return a
+    :class:`Batch` (what the service writes and counts); :meth:`receive_data`,
+    :meth:`answer_backlog`, :meth:`receive_idle` and :meth:`receive_eof` are the same
+    steps returning the :class:`Exchange` of each request, for callers that want them all."""
+
+    __slots__ = ("settings", "framer", "backlog", "_unread", "_unread_pos", "_answer_line")
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
-        self._fast = make_fast_path(settings)
+        self._answer_line = make_fast_path(settings)
         self.framer = LineFramer(settings.max_line)
         self._unread: bytes | None = None
         self._unread_pos = 0
@@ -124,28 +163,56 @@ class ServiceConnection:
         """An unterminated request is waiting (the I/O layer arms the idle flush)."""
         return self.framer.has_partial
 
-    def receive_data(self, data: bytes, limit: int = 0, max_bytes: int = 0) -> list[Exchange]:
+    def read(self, data: bytes, limit: int = 0, max_bytes: int = 0) -> Batch:
         """Frame ``data`` and answer its lines, at most ``limit`` of them (0: all), and
         no more lines than fit in ``max_bytes`` (0: no cap; at least one line is answered):
         a read of a few long, expensive lines is answered a slice at a time too."""
         if self._unread is not None:
             self._unread = self._unread[self._unread_pos:] + data
             self._unread_pos = 0
-            return self.answer_backlog(limit, max_bytes)
+            return self.read_backlog(limit, max_bytes)
         line = self.framer.single_line(data)
-        if line is not None:
-            return [self._answer(line)]
+        if line is not None:  # the usual read: one line
+            return _new_batch(Batch, ([line], [self._answer_line(line)]))
         if limit and (data.count(b"\n") > limit
                       or (max_bytes and len(data) > max_bytes and data.count(b"\n") > 1)):
             self._unread = data
             self._unread_pos = 0
             self.backlog = True
-            return self.answer_backlog(limit, max_bytes)
-        return [self._answer(line) for line in self.framer.feed(data)]
+            return self.read_backlog(limit, max_bytes)
+        return self._answer(self.framer.feed(data))
 
-    def answer_backlog(self, limit: int = 0, max_bytes: int = 0) -> list[Exchange]:
+    def read_backlog(self, limit: int = 0, max_bytes: int = 0) -> Batch:
         """Answer up to ``limit`` more lines of the backlog (0: all of it), in order,
         stopping after the line that reaches ``max_bytes`` (0: no cap)."""
+        return self._answer(self._backlog_lines(limit, max_bytes))
+
+    def read_idle(self) -> Batch:
+        """The peer paused: answer an unterminated request, if there is one (after any
+        backlog, which comes first)."""
+        lines = self._backlog_lines(0, 0)
+        line = self.framer.flush()
+        if line is not None:
+            lines.append(line)
+        return self._answer(lines)
+
+    read_eof = read_idle  # half-close: the same rule, the last chance to answer
+
+    def receive_data(self, data: bytes, limit: int = 0, max_bytes: int = 0) -> list[Exchange]:
+        """:meth:`read`, as the :class:`Exchange` of each request."""
+        return self.read(data, limit, max_bytes).exchanges()
+
+    def answer_backlog(self, limit: int = 0, max_bytes: int = 0) -> list[Exchange]:
+        """:meth:`read_backlog`, as the :class:`Exchange` of each request."""
+        return self.read_backlog(limit, max_bytes).exchanges()
+
+    def receive_idle(self) -> list[Exchange]:
+        """:meth:`read_idle`, as the :class:`Exchange` of each request."""
+        return self.read_idle().exchanges()
+
+    receive_eof = receive_idle
+
+    def _backlog_lines(self, limit: int, max_bytes: int) -> list[bytes | None]:
         data = self._unread
         if data is None:
             return []
@@ -164,25 +231,7 @@ class ServiceConnection:
             self.backlog = False
         else:
             self._unread_pos = cut
-        return [self._answer(line) for line in self.framer.feed(data[start:cut])]
+        return self.framer.feed(data[start:cut])
 
-    def receive_idle(self) -> list[Exchange]:
-        """The peer paused: answer an unterminated request, if there is one (after any
-        backlog, which comes first)."""
-        exchanges = self.answer_backlog()
-        line = self.framer.flush()
-        if line is not None:
-            exchanges.append(self._answer(line))
-        return exchanges
-
-    receive_eof = receive_idle  # half-close: the same rule, the last chance to answer
-
-    def _answer(self, line: bytes | None) -> Exchange:
-        try:
-            if line is not TOO_LONG:  # the common plain requests: server/fast_path.py
-                exchange = self._fast(line)
-                if exchange is not None:
-                    return exchange
-            return answer(line, self.settings)
-        except Exception:  # a bug must not cost the client its connection or its reply
-            return internal_error(line, self.settings)
+    def _answer(self, lines: list[bytes | None]) -> Batch:
+        return _new_batch(Batch, (lines, list(map(self._answer_line, lines))))

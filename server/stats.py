@@ -19,9 +19,9 @@ LATENCY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 
 class ServiceStats:
     def __init__(self) -> None:
-        # (handler, outcome) -> count; a plain dict, since Counter's += costs twice as much
-        # per request (add with ``counts[key] = counts.get(key, 0) + n``)
-        self.requests: dict[tuple[str, str], int] = {}
+        # "handler outcome" (server.protocol.kind_of) -> count; a plain dict, since Counter's
+        # += costs twice as much per request (add with ``counts[key] = counts.get(key, 0) + n``)
+        self.requests: dict[str, int] = {}
         self.tcp_open = 0
         self.tcp_total = 0
         self.ws_open = 0

@@ -36,7 +36,7 @@ from typing import Any
 from server.class_file import join_host_port
 from server.events import EventHub
 from server.pause_timer import PauseTimer, unread_bytes
-from server.protocol import Exchange, ServiceConnection, ServiceSettings
+from server.protocol import Batch, Exchange, ServiceConnection, ServiceSettings
 from server.replies import abbreviate
 from server.request_log import RequestLog, request_text
 from server.stats import LATENCY_BUCKETS, ServiceStats
@@ -59,8 +59,7 @@ CUT_LINE_PAUSE = 0.2
 RESUME_GRACE = 0.5
 EVENT_ECHO_LIMIT = 200
 FIRST_BUCKET = LATENCY_BUCKETS[0]
-HANDLER_OUTCOME = itemgetter(2, 3)  # an Exchange's (handler, outcome), the counters' key
-REPLY = itemgetter(1)  # an Exchange's reply
+REPLY, KIND = itemgetter(0), itemgetter(1)  # of an answer (server.fast_path.Answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +107,7 @@ class ServiceProtocol(asyncio.Protocol):
         # Fairness in time (ServiceOptions.time_slice): this turn's time spent on us, and
         # whether we stopped reading until the next turn because of it.
         self.turn_spent = 0.0
+        self.slice_watch = service.options.time_slice / 4
         self.turn_reset_scheduled = False
         self.yielded = False
         self.last_data = 0.0  # perf_counter() of the last read (shutdown: a cut line?)
@@ -167,11 +167,12 @@ class ServiceProtocol(asyncio.Protocol):
         self.active = True
         self.last_data = started = perf_counter()
         core = self.core
-        exchanges = core.receive_data(data, SLICE, SLICE_BYTES)
-        if exchanges:
-            self._send(exchanges, started, len(data))
+        batch = core.read(data, SLICE, SLICE_BYTES)
+        if batch.answers:
+            spent = self._send(batch, started, len(data))
         else:
             self.stats.bytes_in += len(data)
+            spent = perf_counter() - started
         if core.backlog:
             self._hold_backlog()
         elif core.framer.held:
@@ -182,7 +183,11 @@ class ServiceProtocol(asyncio.Protocol):
         if self.single:
             self.last_read = self.service.loop.time()
             self._arm_turn_check()
-        self._spend(started)
+        # The time slice (see _spend), inline: a cheap read costs one addition and a test.
+        spent += self.turn_spent
+        self.turn_spent = spent
+        if spent >= self.slice_watch:
+            self._spend(0.0)
         if self.finishing:
             self._finish_progress(len(data))
 
@@ -190,7 +195,7 @@ class ServiceProtocol(asyncio.Protocol):
         if self.waiting or self.core.backlog:
             self.eof_pending = True  # answered when the turn comes, or after the backlog
             return True
-        self._answer_pending(self.core.receive_eof())
+        self._answer_pending(self.core.read_eof())
         return False  # asyncio closes the transport once the replies are written
 
     def pause_writing(self) -> None:
@@ -233,18 +238,18 @@ class ServiceProtocol(asyncio.Protocol):
             service.all_closed.set()
 
     # -- replies --------------------------------------------------------------------------
-    def _send(self, exchanges: list[Exchange], started: float, received: int) -> None:
+    def _send(self, batch: Batch, started: float, received: int) -> float:
+        """Write a batch's replies, count them; returns the seconds since ``started``."""
         stats = self.stats
         counts = stats.requests  # a plain dict: get and set cost half of Counter's +=
-        count = len(exchanges)
+        answers = batch.answers
+        count = len(answers)
         if count == 1:  # the usual read: one request
-            e = exchanges[0]
-            out = e.reply
-            key = e[2:]  # (handler, outcome), in one C call
-            counts[key] = counts.get(key, 0) + 1
-        else:
-            out = b"".join(map(REPLY, exchanges))  # the loops in C
-            count_into(counts, map(HANDLER_OUTCOME, exchanges))
+            out, kind = answers[0]
+            counts[kind] = counts.get(kind, 0) + 1
+        else:  # the loops in C
+            out = b"".join(map(REPLY, answers))
+            count_into(counts, map(KIND, answers))
         self.transport.write(out)
         stats.bytes_in += received
         stats.bytes_out += len(out)
@@ -255,15 +260,16 @@ class ServiceProtocol(asyncio.Protocol):
         log = self.request_log
         if log is not None:
             if log.budget > 0:
-                log.requests(exchanges, self.peer, self.id, elapsed)
+                log.requests(batch.exchanges(), self.peer, self.id, elapsed)
             else:  # past what a person can read this second: only counted (RequestLog)
                 log.skipped += count
         hub = self.hub
         if hub.viewers:  # someone watches the server view
             if hub.request_budget > 0:
-                self._publish_requests(exchanges)
+                self._publish_requests(batch.exchanges())
             else:  # past the rate a person can read: only counted (EventHub)
                 hub.skipped += count
+        return elapsed
 
     def _publish_requests(self, exchanges: list[Exchange]) -> None:
         hub = self.service.hub
@@ -277,9 +283,9 @@ class ServiceProtocol(asyncio.Protocol):
                                          EVENT_ECHO_LIMIT),
                      "handler": e.handler, "outcome": e.outcome})
 
-    def _answer_pending(self, exchanges: list[Exchange]) -> None:
-        if exchanges and self.transport is not None and not self.transport.is_closing():
-            self._send(exchanges, perf_counter(), 0)
+    def _answer_pending(self, batch: Batch) -> None:
+        if batch.answers and self.transport is not None and not self.transport.is_closing():
+            self._send(batch, perf_counter(), 0)
 
     # -- timers ---------------------------------------------------------------------------
     def _arm_idle_flush(self) -> None:
@@ -300,16 +306,16 @@ class ServiceProtocol(asyncio.Protocol):
             # We stopped reading this client ourselves: the rest of its line cannot have
             # come, so this silence is ours, not the client's. resume_writing re-arms.
             return
-        self._answer_pending(self.core.receive_idle())
+        self._answer_pending(self.core.read_idle())
 
     # -- fairness in time -------------------------------------------------------------------
-    def _spend(self, started: float) -> None:
-        """Count the time since ``started`` against this turn's slice; past the slice,
-        stop reading until the next turn of the loop. Cheap reads cost one subtraction:
-        the turn's bookkeeping starts only once a quarter of the slice is used."""
-        self.turn_spent += perf_counter() - started
+    def _spend(self, spent: float) -> None:
+        """Count ``spent`` seconds against this turn's slice; past the slice, stop reading
+        until the next turn of the loop. Cheap reads cost one addition: the turn's
+        bookkeeping starts only once a quarter of the slice (:attr:`slice_watch`) is used."""
+        self.turn_spent += spent
         time_slice = self.service.options.time_slice
-        if self.turn_spent < time_slice / 4:
+        if self.turn_spent < self.slice_watch:
             return
         if self.turn_spent >= time_slice and not self.yielded and not self.closing:
             self.yielded = True
@@ -347,15 +353,14 @@ class ServiceProtocol(asyncio.Protocol):
         if self.writing_paused:
             return  # resume_writing() calls _hold_backlog() again
         started = perf_counter()
-        exchanges = self.core.answer_backlog(SLICE, SLICE_BYTES)
-        if exchanges:
-            self._send(exchanges, started, 0)
-        self._spend(started)
+        batch = self.core.read_backlog(SLICE, SLICE_BYTES)
+        self._spend(self._send(batch, started, 0) if batch.answers
+                    else perf_counter() - started)
         if self.core.backlog:
             self._hold_backlog()
             return
         if self.eof_pending:
-            self._answer_pending(self.core.receive_eof())
+            self._answer_pending(self.core.read_eof())
             self.transport.close()
             return
         if self.finishing:
@@ -403,10 +408,10 @@ class ServiceProtocol(asyncio.Protocol):
         paused_before = (self.last_data < self.service.shutdown_began
                          and perf_counter() - self.last_data >= pause)
         if self.core.has_partial and not paused_before:
-            self._answer_pending(self.core.answer_backlog())
+            self._answer_pending(self.core.read_backlog())
             self.core.framer.flush()  # a line cut by a read: dropped, not answered
         else:
-            self._answer_pending(self.core.receive_eof())
+            self._answer_pending(self.core.read_eof())
         self.closing = True
         self.close_reason = "shutdown"
         self.service.stats.cut_off["shutdown"] += 1
@@ -441,7 +446,7 @@ class ServiceProtocol(asyncio.Protocol):
         for data in held:
             self.data_received(data)
         if self.eof_pending:
-            self._answer_pending(self.core.receive_eof())
+            self._answer_pending(self.core.read_eof())
             self.transport.close()
             return
         if not self.writing_paused and not self.yielded:

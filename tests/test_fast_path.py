@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from server.fast_path import CACHED_LENGTHS, ECHO_WHOLE, make_fast_path
-from server.protocol import ServiceConnection, ServiceSettings, answer
+from server.protocol import Exchange, ServiceConnection, ServiceSettings, answer
 
 ALL_SETTINGS = [ServiceSettings(lang=lang, default=default, max_line=max_line)
                 for lang, default, max_line in product(("id", "en"), ("auto", "parity", "length"),
@@ -33,6 +33,20 @@ def general(line: bytes, service: ServiceSettings) -> tuple:
     return tuple(answer(line, service))
 
 
+def fast(service: ServiceSettings, lines: list[bytes]) -> list[tuple | None]:
+    """Each line's exchange as the fast path answers it, ``None`` where it handed the line
+    to the general path."""
+    handed: list[bytes] = []
+
+    def general_path(line: bytes) -> Exchange:
+        handed.append(line)
+        return answer(line, service)
+    answer_line = make_fast_path(service, general_path)
+    answers = [answer_line(line) for line in lines]
+    return [None if any(h is line for h in handed) else (line, reply, *kind.split(" "))
+            for line, (reply, kind) in zip(lines, answers, strict=True)]
+
+
 @pytest.mark.parametrize("service", ALL_SETTINGS, ids=repr)
 @settings(max_examples=400, deadline=None)
 @given(line=lines)
@@ -50,22 +64,29 @@ def general(line: bytes, service: ServiceSettings) -> tuple:
 @example(line=b"length " + b"x" * CACHED_LENGTHS)
 @example(line=b"1" * (ECHO_WHOLE + 1))
 def test_fast_path_answers_as_the_general_path(service: ServiceSettings, line: bytes) -> None:
-    fast = make_fast_path(service)(line)
-    if fast is not None:
-        assert tuple(fast) == general(line, service)
+    (exchange,) = fast(service, [line])
+    if exchange is not None:
+        assert exchange == general(line, service)
+
+
+@pytest.mark.parametrize("service", ALL_SETTINGS, ids=repr)
+@settings(max_examples=150, deadline=None)
+@given(batch=st.lists(lines, max_size=12))
+def test_a_read_of_many_lines_is_answered_line_by_line_in_order(
+        service: ServiceSettings, batch: list[bytes]) -> None:
+    assert [e or general(line, service) for e, line in zip(fast(service, batch), batch)] == \
+        [general(line, service) for line in batch]
 
 
 @pytest.mark.parametrize("service", ALL_SETTINGS, ids=repr)
 def test_fast_path_takes_the_common_plain_requests(service: ServiceSettings) -> None:
-    fast = make_fast_path(service)
     common = [b"parity 42", b"PARITY -7", b"length halo dunia", b"Length ", b"123456789",
               "length héllo 👋🏽".encode(), b"parity " + b"7" * 100_000]
     if service.default != "parity":
         common += [b"halo dunia", "héllo".encode()]
-    for line in common:
-        exchange = fast(line)
+    for line, exchange in zip(common, fast(service, common), strict=True):
         assert exchange is not None, line
-        assert tuple(exchange) == general(line, service)
+        assert exchange == general(line, service)
 
 
 def test_connection_uses_the_fast_path_and_keeps_order() -> None:

@@ -14,9 +14,9 @@ def samples(stats: ServiceStats) -> dict:
 
 def test_requests_by_handler_and_outcome():
     stats = ServiceStats()
-    stats.requests[("parity", "ok")] = 3
-    stats.requests[("parity", "not_an_integer")] = 1
-    stats.requests[("-", "empty")] = 2
+    stats.requests["parity ok"] = 3
+    stats.requests["parity not_an_integer"] = 1
+    stats.requests["- empty"] = 2
     got = samples(stats)
     assert got[("playground_requests_total", (("handler", "parity"), ("outcome", "ok")))] == 3
     assert got[("playground_requests_total",

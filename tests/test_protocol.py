@@ -105,13 +105,17 @@ def test_a_bug_in_a_handler_still_gives_one_reply(monkeypatch):
     assert exchange.reply.startswith(b"ERR internal: ") and exchange.outcome == "internal"
 
 
-def test_a_bug_in_the_fast_path_still_gives_one_reply():
-    def broken(_line):
+def test_a_bug_in_the_fast_path_still_gives_the_general_paths_reply(monkeypatch):
+    import server.fast_path as fast_path
+
+    def broken(*_args):
         raise ZeroDivisionError
     conn = ServiceConnection(SETTINGS)
-    conn._fast = broken
-    exchanges = conn.receive_data(b"parity 1\nlength ab\n")
-    assert [e.outcome for e in exchanges] == ["internal", "internal"]
+    monkeypatch.setattr(fast_path, "_length_reply", broken)  # used past the cached lengths
+    long_text = b"length " + b"x" * 2000
+    exchanges = conn.receive_data(b"parity 1\n" + long_text + b"\n")
+    assert [e.reply for e in exchanges] == [answer(b"parity 1", SETTINGS).reply,
+                                            answer(long_text, SETTINGS).reply]
 
 
 def test_answer_never_raises_on_garbage():
