@@ -127,7 +127,7 @@ class Batch(NamedTuple):
 
     def exchanges(self) -> list[Exchange]:
         return [Exchange(b"" if line is TOO_LONG else line, reply, *kind.split(" "))
-                for line, (reply, kind) in zip(self.lines, self.answers)]
+                for line, (reply, kind) in zip(self.lines, self.answers, strict=True)]
 
 
 _new_batch = tuple.__new__  # a Batch without the NamedTuple's Python-level __new__
