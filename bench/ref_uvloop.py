@@ -26,12 +26,12 @@ class LineProtocol(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        answers = self.conn.read(data).answers
+        answers = self.conn.read(data)[1]
         if answers:
             self.transport.write(b"".join([reply for reply, _ in answers]))
 
     def eof_received(self) -> bool:
-        answers = self.conn.read_eof().answers
+        answers = self.conn.read_eof()[1]
         if answers:
             self.transport.write(b"".join([reply for reply, _ in answers]))
         return False

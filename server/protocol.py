@@ -114,23 +114,19 @@ def answer_safely(line: bytes | None, settings: ServiceSettings) -> Exchange:
         return internal_error(line, settings)
 
 
-class Batch(NamedTuple):
-    """The answers to the lines of one read, in order: each the reply and its kind
-    (:func:`kind_of`).
-
-    What the I/O layer needs for every read is the reply bytes and the counts; the
-    :class:`Exchange` of each request (for the request log within its budget, the server
-    view) is built only when asked for, by :meth:`exchanges`."""
-
-    lines: list[bytes | None]
-    answers: list[tuple[bytes, str]]
-
-    def exchanges(self) -> list[Exchange]:
-        return [Exchange(b"" if line is TOO_LONG else line, reply, *kind.split(" "))
-                for line, (reply, kind) in zip(self.lines, self.answers, strict=True)]
+#: The answers to the lines of one read, in order: ``(lines, answers)``, each answer the
+#: reply and its kind (:func:`kind_of`). What the I/O layer needs for every read is the reply
+#: bytes and the counts; the :class:`Exchange` of each request (for the request log within
+#: its budget, the server view) is built only when asked for, by :func:`exchanges_of`. A plain
+#: tuple: making a NamedTuple (even with ``tuple.__new__``) costs about as much as the whole
+#: answer to ``parity 42``.
+Batch = tuple[list[bytes | None], list[tuple[bytes, str]]]
 
 
-_new_batch = tuple.__new__  # a Batch without the NamedTuple's Python-level __new__
+def exchanges_of(batch: Batch) -> list[Exchange]:
+    lines, answers = batch
+    return [Exchange(b"" if line is TOO_LONG else line, reply, *kind.split(" "))
+            for line, (reply, kind) in zip(lines, answers, strict=True)]
 
 
 class ServiceConnection:
@@ -144,7 +140,7 @@ class ServiceConnection:
     never reads costs its read buffer, not a list of thousands of lines.
 
     :meth:`read`, :meth:`read_backlog`, :meth:`read_idle` and :meth:`read_eof` return a
-    :class:`Batch` (what the service writes and counts); :meth:`receive_data`,
+    :data:`Batch` (what the service writes and counts); :meth:`receive_data`,
     :meth:`answer_backlog`, :meth:`receive_idle` and :meth:`receive_eof` are the same
     steps returning the :class:`Exchange` of each request, for callers that want them all."""
 
@@ -173,7 +169,7 @@ class ServiceConnection:
             return self.read_backlog(limit, max_bytes)
         line = self.framer.single_line(data)
         if line is not None:  # the usual read: one line
-            return _new_batch(Batch, ([line], [self._answer_line(line)]))
+            return [line], [self._answer_line(line)]
         if limit and (data.count(b"\n") > limit
                       or (max_bytes and len(data) > max_bytes and data.count(b"\n") > 1)):
             self._unread = data
@@ -200,15 +196,15 @@ class ServiceConnection:
 
     def receive_data(self, data: bytes, limit: int = 0, max_bytes: int = 0) -> list[Exchange]:
         """:meth:`read`, as the :class:`Exchange` of each request."""
-        return self.read(data, limit, max_bytes).exchanges()
+        return exchanges_of(self.read(data, limit, max_bytes))
 
     def answer_backlog(self, limit: int = 0, max_bytes: int = 0) -> list[Exchange]:
         """:meth:`read_backlog`, as the :class:`Exchange` of each request."""
-        return self.read_backlog(limit, max_bytes).exchanges()
+        return exchanges_of(self.read_backlog(limit, max_bytes))
 
     def receive_idle(self) -> list[Exchange]:
         """:meth:`read_idle`, as the :class:`Exchange` of each request."""
-        return self.read_idle().exchanges()
+        return exchanges_of(self.read_idle())
 
     receive_eof = receive_idle
 
@@ -234,4 +230,4 @@ class ServiceConnection:
         return self.framer.feed(data[start:cut])
 
     def _answer(self, lines: list[bytes | None]) -> Batch:
-        return _new_batch(Batch, (lines, list(map(self._answer_line, lines))))
+        return lines, list(map(self._answer_line, lines))

@@ -36,7 +36,7 @@ from typing import Any
 from server.class_file import join_host_port
 from server.events import EventHub
 from server.pause_timer import PauseTimer, unread_bytes
-from server.protocol import Batch, Exchange, ServiceConnection, ServiceSettings
+from server.protocol import Batch, Exchange, ServiceConnection, ServiceSettings, exchanges_of
 from server.replies import abbreviate
 from server.request_log import RequestLog, request_text
 from server.stats import LATENCY_BUCKETS, ServiceStats
@@ -91,13 +91,15 @@ class ServiceProtocol(asyncio.Protocol):
         self.hub = service.hub
         self.request_log = service.request_log
         self.single = service.turns is not None
+        # --single or a shutdown's finishing: a read has more to do (see _after_read)
+        self.special = self.single
         self.transport: asyncio.Transport | None = None
         self.peer: tuple = ("?", 0)
         self.label: str | None = None
         self.opened = time.time()
-        # Idle-timeout bookkeeping: set on every read, cleared by the sweeper.
-        self.active = True
-        self.quiet_since = 0.0
+        # Idle timeout: a connection is idle since its last read (last_data) or since the
+        # sweeper last saw it waiting for its turn or for its replies to drain.
+        self.quiet_since = 0.0  # perf_counter()
         self.last_read = 0.0  # loop time, kept under --single only (turn passing)
         self.writing_paused = False
         self.waiting = False  # --single: not our turn yet; reads are held, not processed
@@ -135,8 +137,8 @@ class ServiceProtocol(asyncio.Protocol):
                 pass
         transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
         self.label = service.labels.get(self.peer[1]) if service.labels else None
-        self.quiet_since = service.loop.time()
-        self.last_read = self.quiet_since
+        self.quiet_since = perf_counter()
+        self.last_read = service.loop.time()
         service.connections.add(self)
         stats = service.stats
         stats.tcp_open += 1
@@ -164,32 +166,29 @@ class ServiceProtocol(asyncio.Protocol):
             self.held.append(data)
             self.transport.pause_reading()
             return
-        self.active = True
+        # The hot path: every attribute read here costs a request's worth of time at 50
+        # connections, so the rare cases hide behind one test each (backlog, special).
         self.last_data = started = perf_counter()
         core = self.core
-        batch = core.read(data, SLICE, SLICE_BYTES)
-        if batch.answers:
-            spent = self._send(batch, started, len(data))
-        else:
-            self.stats.bytes_in += len(data)
-            spent = perf_counter() - started
+        spent = self._send(core.read(data, SLICE, SLICE_BYTES), started, len(data))
         if core.backlog:
             self._hold_backlog()
-        elif core.framer.held:
-            self._arm_idle_flush()
-        elif self.flush_timer is not None:
-            self.flush_timer.cancel()
-            self.flush_timer = None
-        if self.single:
-            self.last_read = self.service.loop.time()
-            self._arm_turn_check()
+        elif core.framer.held and self.flush_timer is None:
+            self._arm_idle_flush()  # it checks at its time whether the line is still unended
         # The time slice (see _spend), inline: a cheap read costs one addition and a test.
         spent += self.turn_spent
         self.turn_spent = spent
         if spent >= self.slice_watch:
             self._spend(0.0)
+        if self.special:
+            self._after_read(len(data))
+
+    def _after_read(self, received: int) -> None:
+        if self.single:
+            self.last_read = self.service.loop.time()
+            self._arm_turn_check()
         if self.finishing:
-            self._finish_progress(len(data))
+            self._finish_progress(received)
 
     def eof_received(self) -> bool:
         if self.waiting or self.core.backlog:
@@ -241,17 +240,19 @@ class ServiceProtocol(asyncio.Protocol):
     def _send(self, batch: Batch, started: float, received: int) -> float:
         """Write a batch's replies, count them; returns the seconds since ``started``."""
         stats = self.stats
+        stats.bytes_in += received
         counts = stats.requests  # a plain dict: get and set cost half of Counter's +=
-        answers = batch.answers
+        answers = batch[1]
         count = len(answers)
         if count == 1:  # the usual read: one request
             out, kind = answers[0]
             counts[kind] = counts.get(kind, 0) + 1
-        else:  # the loops in C
+        elif count:  # the loops in C
             out = b"".join(map(REPLY, answers))
             count_into(counts, map(KIND, answers))
+        else:  # no line ended in this read
+            return perf_counter() - started
         self.transport.write(out)
-        stats.bytes_in += received
         stats.bytes_out += len(out)
         elapsed = perf_counter() - started  # ServiceStats.observe_latency, inline:
         stats.latency_counts[0 if elapsed < FIRST_BUCKET
@@ -260,13 +261,13 @@ class ServiceProtocol(asyncio.Protocol):
         log = self.request_log
         if log is not None:
             if log.budget > 0:
-                log.requests(batch.exchanges(), self.peer, self.id, elapsed)
+                log.requests(exchanges_of(batch), self.peer, self.id, elapsed)
             else:  # past what a person can read this second: only counted (RequestLog)
                 log.skipped += count
         hub = self.hub
         if hub.viewers:  # someone watches the server view
             if hub.request_budget > 0:
-                self._publish_requests(batch.exchanges())
+                self._publish_requests(exchanges_of(batch))
             else:  # past the rate a person can read: only counted (EventHub)
                 hub.skipped += count
         return elapsed
@@ -284,19 +285,25 @@ class ServiceProtocol(asyncio.Protocol):
                      "handler": e.handler, "outcome": e.outcome})
 
     def _answer_pending(self, batch: Batch) -> None:
-        if batch.answers and self.transport is not None and not self.transport.is_closing():
+        if batch[1] and self.transport is not None and not self.transport.is_closing():
             self._send(batch, perf_counter(), 0)
 
     # -- timers ---------------------------------------------------------------------------
-    def _arm_idle_flush(self) -> None:
-        if self.flush_timer is not None:
-            self.flush_timer.cancel()
-        self.flush_timer = PauseTimer(self.service.loop, self.service.options.idle_flush,
-                                      self._idle_flush)
+    def _arm_idle_flush(self, delay: float | None = None) -> None:
+        """Answer the unterminated line once the client has paused ``idle_flush`` seconds.
+        The timer is not moved by every read: when it fires it looks at the last read."""
+        if self.flush_timer is None:
+            self.flush_timer = PauseTimer(
+                self.service.loop, self.service.options.idle_flush if delay is None else delay,
+                self._idle_flush)
 
     def _idle_flush(self) -> None:
         self.flush_timer = None
-        if self.core.backlog:  # the backlog's end re-arms it
+        if self.core.backlog or not self.core.has_partial:  # the backlog's end re-arms it
+            return
+        quiet = perf_counter() - self.last_data
+        if quiet < self.service.options.idle_flush:  # bytes came since it was armed
+            self._arm_idle_flush(self.service.options.idle_flush - quiet)
             return
         if (unread_bytes(self.transport)  # more has come; we have not read it yet
                 or perf_counter() - self.paused_at < RESUME_GRACE):  # or may be coming
@@ -354,7 +361,7 @@ class ServiceProtocol(asyncio.Protocol):
             return  # resume_writing() calls _hold_backlog() again
         started = perf_counter()
         batch = self.core.read_backlog(SLICE, SLICE_BYTES)
-        self._spend(self._send(batch, started, 0) if batch.answers
+        self._spend(self._send(batch, started, 0) if batch[1]
                     else perf_counter() - started)
         if self.core.backlog:
             self._hold_backlog()
@@ -386,7 +393,7 @@ class ServiceProtocol(asyncio.Protocol):
             return
         owed = unread_bytes(self.transport)
         if owed or self.core.backlog:
-            self.finishing = True
+            self.finishing = self.special = True
             self.finish_owed = owed
             if not self.writing_paused and not self.core.backlog:
                 self.yielded = False
@@ -398,6 +405,7 @@ class ServiceProtocol(asyncio.Protocol):
         self.finish_owed -= read
         if self.finish_owed <= 0 and not self.core.backlog:
             self.finishing = False
+            self.special = self.single
             self._half_close()
 
     def _half_close(self) -> None:
@@ -438,7 +446,7 @@ class ServiceProtocol(asyncio.Protocol):
     def start_turn(self) -> None:
         """Our turn under --single: answer what arrived while waiting, then read on."""
         self.waiting = False
-        self.active = True
+        self.quiet_since = perf_counter()
         self.last_read = self.service.loop.time()
         if self.service.hub.active:
             self.service.hub.publish({"type": "served", "conn": self.id})
@@ -561,12 +569,11 @@ class TcpService:
         interval = min(1.0, timeout / 4)
         while True:
             await asyncio.sleep(interval)
-            now = self.loop.time()
+            now = perf_counter()
             for conn in list(self.connections):
-                if conn.active or conn.waiting or conn.writing_paused:
-                    conn.active = False
+                if conn.waiting or conn.writing_paused:
                     conn.quiet_since = now
-                elif now - conn.quiet_since >= timeout:
+                elif now - max(conn.last_data, conn.quiet_since) >= timeout:
                     conn.cut_off("idle timeout")
 
     def stop_accepting(self) -> None:
