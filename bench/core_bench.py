@@ -35,6 +35,7 @@ from server.tcp_service import ServiceOptions, ServiceProtocol, TcpService
 TITLE = "6. The core in process: Python time per request, longest request"
 TEXT = "halo dunia apa kabar semuanya baik baik saja"
 HOLD_LIMIT_MS = 10.0
+TURN = 32  # reads per turn of the event loop (uvloop reads a socket up to 32 times a turn)
 LINE_LIMIT = 65536
 
 
@@ -92,11 +93,16 @@ async def per_request(depth: int, rounds: int) -> dict[str, list[float]]:
                               ("ref_minimal", minimal.data_received)):
             best = float("inf")
             for _ in range(3):  # best of three passes: the least disturbed
-                t = time.thread_time()
-                for data in reads:
-                    receive(data)
-                best = min(best, time.thread_time() - t)
-                await asyncio.sleep(0)  # let the request log's timers run, as in service
+                spent = 0.0
+                for k in range(0, len(reads), TURN):
+                    t = time.thread_time()
+                    for data in reads[k:k + TURN]:
+                        receive(data)
+                    spent += time.thread_time() - t
+                    # a turn of the loop between, untimed, as in service: the request log's
+                    # timers, the time slice's new turn
+                    await asyncio.sleep(0)
+                best = min(best, spent)
             out[name].append(best / len(lines) * 1e6)
     return out
 
