@@ -109,9 +109,9 @@ def run(cfg) -> Section:
     for shape in ("50×1", "50×16"):
         # ref_uvloop answers with the project's own core, so it measures only what is
         # around the core: a second view, never the yardstick of a target.
+        ratio = fmt_ratio(out.ratio(shape, PROJECT, UVLOOP))
         section.notes.append(
-            f"second view at {shape}: the project does {fmt_ratio(out.ratio(shape, PROJECT, UVLOOP))}"
-            f" ref_uvloop's req/s (CPU per request "
+            f"second view at {shape}: the project does {ratio} ref_uvloop's req/s (CPU per request "
             f"{fmt_ratio(out.cpu_ratio(shape, PROJECT, UVLOOP))}): what the service's "
             "bookkeeping per read costs (request counts, latency histogram, bytes, the request "
             "log's and server view's checks, timers, the time slice) around the same core; "
