@@ -22,7 +22,7 @@ from aiohttp import web
 
 from server import __version__, log_filters
 from server.allow_list import SpecError
-from server.class_file import join_host_port
+from server.class_file import join_host_port, split_host_port
 from server.client import run_client
 from server.config import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, Config
 from server.request_log import RequestLog
@@ -56,13 +56,12 @@ def port_number(text: str) -> int:
 
 
 def host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    port_value = port_number(port)
-    if port_value == 0:
-        raise argparse.ArgumentTypeError("the backend's port cannot be 0")
-    return host.strip("[]"), port_value
+    """``--backend``: the class file's own rule (server.class_file), so an IPv6 address
+    needs its brackets (``::1:80`` is ambiguous) and the port is 1-65535."""
+    try:
+        return split_host_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive(kind: type):

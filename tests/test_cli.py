@@ -100,6 +100,8 @@ BAD_ARGS = [
     ("--default", "xyz"),
     ("--max-line", "0"),
     ("--backend", "no-port-here"),
+    ("--backend", "::1:80"),  # an IPv6 address needs brackets: [::1]:80
+    ("--backend", "127.0.0.1:0"),
     ("--idle-timeout", "0"),
     ("stray-argument",),
     ("client", "--port", "x"),
