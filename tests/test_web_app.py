@@ -161,8 +161,11 @@ def test_config_defaults(server: ServerProcess) -> None:
     config = json.loads(body)
     expected_keys = {"version", "lang", "default", "single", "max_line", "idle_flush_ms",
                      "idle_timeout_s", "send_timeout_s", "turn_idle_s", "ws_max_message",
-                     "heartbeat_s", "backend", "external_backend", "start_mode"}
+                     "heartbeat_s", "backend", "external_backend", "start_mode", "time_slice_ms",
+                     "header_timeout_s", "max_viewers", "ws_compress"}
     assert expected_keys <= set(config)
+    assert (config["time_slice_ms"], config["header_timeout_s"], config["max_viewers"],
+            config["ws_compress"]) == (5, 10, 64, False)
     assert config["lang"] == "en"
     assert config["default"] == "auto"
     assert config["single"] is False
@@ -179,7 +182,8 @@ def test_config_defaults(server: ServerProcess) -> None:
 def test_config_reflects_options() -> None:
     with start_server("--lang", "en", "--default", "length", "--single", "--max-line", "1000",
                       "--idle-flush-ms", "120", "--turn-idle", "0.75",
-                      "--ws-max-message", "300000") as s:
+                      "--ws-max-message", "300000", "--time-slice-ms", "2.5",
+                      "--header-timeout", "4", "--max-viewers", "3", "--ws-compress") as s:
         config = json.loads(http_get(s.http_url + "/config")[2])
     assert config["lang"] == "en"
     assert config["default"] == "length"
@@ -188,6 +192,8 @@ def test_config_reflects_options() -> None:
     assert config["idle_flush_ms"] == 120
     assert config["turn_idle_s"] == 0.75
     assert config["ws_max_message"] == 300000
+    assert (config["time_slice_ms"], config["header_timeout_s"], config["max_viewers"],
+            config["ws_compress"]) == (2.5, 4, 3, True)
     assert config["start_mode"] == "auto"
     assert config["external_backend"] is False
 
