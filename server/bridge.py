@@ -60,6 +60,7 @@ from server.requests import NO_ID, load_json
 from server.stats import ServiceStats
 from server.targets import ResolvedTarget
 from server.tcp_service import TcpService
+from server.ws_fast_path import FastWebSocketResponse, HeartbeatSweep
 
 log = logging.getLogger(__name__)
 
@@ -297,13 +298,18 @@ class BridgeSession:
         self.request_started = 0.0  # monotonic time the oldest owed request was written
         self.connecting: asyncio.Task | None = None
         self.ended = False  # the WebSocket is gone: a connection still opening closes itself
+        self.idle = False  # forward() waits for a message: nothing of the browser's is pending
         # Looked up once: Python 3.11's get_running_loop() calls getpid() every time.
         self.loop = asyncio.get_running_loop()
 
     # -- browser -> backend ---------------------------------------------------------------
     async def forward(self) -> None:
         config = self.bridge.config
-        async for msg in self.ws:
+        ws = self.ws
+        while True:
+            self.idle = True  # take_text may send for us meanwhile
+            msg = await ws.receive()
+            self.idle = False
             ending = None
             if msg.type == WSMsgType.TEXT:
                 text = msg.data
@@ -336,6 +342,31 @@ class BridgeSession:
             if backend is not None and not backend.writable.is_set():
                 self._flush_lines()  # a slow backend: stop reading the browser
                 await backend.writable.wait()
+
+    def take_text(self, text: str) -> bool:
+        """A plain text message, as aiohttp parses it (see :mod:`server.ws_fast_path`): its
+        line joins the lines to write after this read, counted as :meth:`forward` counts it,
+        and True; False (the message is queued for :meth:`forward`) for anything that must
+        wait or be told apart: a refusal, a backend that is slow, closed or not connected, a
+        reply it must wait for, :meth:`forward` busy with an earlier message."""
+        backend = self.backend
+        if (not self.idle or backend is None or backend.finished is not None
+                or not backend.writable.is_set()):
+            return False
+        config = self.bridge.config
+        line = message_to_line(text, config.max_line, config.lang)
+        if line.__class__ is Rejection:
+            return False
+        if self.foreign:
+            if must_hold(False, self.outstanding, self.previous_unterminated, False):
+                return False
+            self.pending_lines.append(line)
+            self._count_request(False)
+        else:
+            self.pending_lines.append(line)
+            self.outstanding += 1
+        self.last_request = text
+        return True
 
     # -- a foreign backend: connect only to send ---------------------------------------------
     async def _send_foreign(self, line: bytes, text: str) -> bool:
@@ -700,6 +731,7 @@ class Bridge:
         # The bridge's local address of each session on the in-process service -> the viewer
         # key of its page: how the server view knows whose requests the service reports.
         self.owners: dict[str, str] = hub.owners
+        self.heartbeats = HeartbeatSweep(config.heartbeat)
 
     def next_number(self) -> int:
         """The server view's number for a new foreign TCP connection. Beside the in-process
@@ -785,7 +817,7 @@ class Bridge:
         """One WebSocket session; ``chosen``: where its page chose to go, as
         :mod:`server.targets` decided (None: the configured backend)."""
         config = self.config
-        ws = web.WebSocketResponse(
+        ws = FastWebSocketResponse(
             protocols=(SUBPROTOCOL,), heartbeat=config.heartbeat,
             # aiohttp refuses a frame of exactly max_msg_size; the limit is the largest
             # message accepted (only bigger ones close with 1009)
@@ -832,6 +864,9 @@ class Bridge:
                                       "session": session_id, "foreign": target.foreign})
         if backend is not None:
             backend.attach(session)
+        if not session.enveloped:
+            ws.take_text(session.take_text, session._flush_lines)
+        ws.join_sweep(self.heartbeats)
         relay = asyncio.create_task(session.relay())
         forward = asyncio.create_task(session.forward())
         tasks = {relay, forward}
@@ -848,6 +883,8 @@ class Bridge:
             pass
         finally:
             session.ended = True
+            ws.stop_taking()
+            self.heartbeats.discard(ws)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

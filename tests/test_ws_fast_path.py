@@ -1,0 +1,234 @@
+"""``server/ws_fast_path.py``: text messages taken as aiohttp parses them, and the heartbeat
+kept by one sweep. The fast path reaches into aiohttp's internals, so this checks that it is
+actually taken with the pinned aiohttp (in the bridge too, both shapes), that the rules on
+what it may take hold, and that without those internals every message still arrives through
+``receive()``. The heartbeat's two promises (a chatty WebSocket stays open, a dead one is
+closed) are held against the real server in tests/test_bridge_heartbeat.py."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiohttp import WSMsgType, web, web_ws
+from websockets.asyncio.client import connect as ws_connect
+
+from server import ws_fast_path
+from server.bridge import BridgeSession
+from server.config import Config
+from server.web_app import BRIDGE, SERVICE, make_app
+from server.ws_fast_path import FastWebSocketResponse, HeartbeatSweep, _queue_class
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def masked_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes((0x80 | opcode, 0x80 | len(payload))) + mask + body
+
+
+async def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                client: Callable[[int], Awaitable[None]]) -> None:
+    """Run an aiohttp app with ``handler`` on /ws and ``client(port)`` against it."""
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        await client(runner.addresses[0][1])
+    finally:
+        await runner.cleanup()
+
+
+async def raw_client(port: int, frames: bytes, until: asyncio.Event) -> None:
+    """Open a WebSocket by hand and send ``frames`` in one TCP write (one read for the
+    server), then wait for ``until``."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    await reader.readuntil(b"\r\n\r\n")
+    writer.transport.get_extra_info("socket").setsockopt(
+        socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    await asyncio.sleep(0)
+    writer.write(frames)
+    await asyncio.wait_for(until.wait(), 10)
+    writer.close()
+
+
+async def taken_and_received(frames: bytes, expected: int,
+                             take: Callable[[str], bool] | None) -> tuple[list, list, int]:
+    """(messages offered to ``take`` with its answers, messages ``receive()`` returned,
+    flushes) for ``frames`` sent in one write; ``expected``: how many reach ``receive()``."""
+    offered: list[tuple[str, bool]] = []
+    received: list[tuple[WSMsgType, object]] = []
+    flushes = [0]
+    ready = asyncio.Event()
+    done = asyncio.Event()
+
+    def record(text: str) -> bool:
+        answer = take(text)
+        offered.append((text, answer))
+        return answer
+
+    def flush() -> None:
+        flushes[0] += 1
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = FastWebSocketResponse()
+        await ws.prepare(request)
+        if take is not None:
+            assert ws.take_text(record, flush)
+        ready.set()
+        while len(received) < expected:
+            msg = await ws.receive()
+            received.append((msg.type, msg.data))
+        done.set()
+        return ws
+
+    async def client(port: int) -> None:
+        task = asyncio.create_task(raw_client(port, frames, done))
+        await asyncio.wait_for(ready.wait(), 10)
+        await task
+
+    await serve(handler, client)
+    return offered, received, flushes[0]
+
+
+def test_the_fast_path_is_there_with_the_pinned_aiohttp() -> None:
+    assert ws_fast_path.AVAILABLE
+    assert issubclass(ws_fast_path._Queue, web_ws.WebSocketDataQueue)
+
+
+def test_taken_text_skips_receive_and_a_read_is_flushed_once() -> None:
+    frames = masked_frame(b"take 1") + masked_frame(b"take 2") + masked_frame(b"\x00", 0x2)
+    offered, received, flushes = asyncio.run(
+        taken_and_received(frames, 1, lambda text: text.startswith("take")))
+    assert offered == [("take 1", True), ("take 2", True)]
+    assert received == [(WSMsgType.BINARY, b"\x00")]  # binary is never offered
+    assert flushes >= 1
+
+
+def test_after_a_refused_message_later_ones_queue_behind_it_in_order() -> None:
+    frames = b"".join(masked_frame(t) for t in (b"take 1", b"keep 2", b"take 3"))
+    offered, received, _ = asyncio.run(
+        taken_and_received(frames, 2, lambda text: text.startswith("take")))
+    # "take 3" is not offered: "keep 2" is queued before it, and order must hold
+    assert offered == [("take 1", True), ("keep 2", False)]
+    assert received == [(WSMsgType.TEXT, "keep 2"), (WSMsgType.TEXT, "take 3")]
+
+
+def test_a_close_frame_ends_taking() -> None:
+    close = bytes((0x88, 0x82)) + b"\0\0\0\0" + (1000).to_bytes(2, "big")
+    frames = masked_frame(b"take 1") + close + masked_frame(b"take 2")
+    offered, received, _ = asyncio.run(taken_and_received(frames, 1, lambda text: True))
+    assert offered == [("take 1", True)]
+    assert received[0][0] == WSMsgType.CLOSE
+
+
+def test_without_the_internals_every_message_goes_through_receive(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ws_fast_path, "_Queue", None)
+    frames = b"".join(masked_frame(t) for t in (b"a", b"b"))
+
+    async def run() -> list:
+        received: list = []
+        done = asyncio.Event()
+        ready = asyncio.Event()
+
+        async def handler(request: web.Request) -> web.WebSocketResponse:
+            ws = FastWebSocketResponse(heartbeat=5.0)
+            await ws.prepare(request)
+            assert not ws.take_text(lambda text: True, lambda: None)
+            assert not ws.join_sweep(HeartbeatSweep(5.0))
+            ready.set()
+            while len(received) < 2:
+                received.append((await ws.receive()).data)
+            done.set()
+            return ws
+
+        async def client(port: int) -> None:
+            task = asyncio.create_task(raw_client(port, frames, done))
+            await asyncio.wait_for(ready.wait(), 10)
+            await task
+
+        await serve(handler, client)
+        return received
+
+    assert asyncio.run(run()) == ["a", "b"]
+
+
+def test_an_unexpected_queue_class_turns_the_fast_path_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(web_ws, "WebSocketDataQueue")
+    assert _queue_class() is None
+    monkeypatch.setattr(web_ws, "WebSocketDataQueue", bool, raising=False)  # final: no subclass
+    assert _queue_class() is None
+
+
+# -- in the bridge --------------------------------------------------------------------------
+async def bridge_round_trips(monkeypatch: pytest.MonkeyPatch,
+                             external: bool) -> tuple[list, int, int]:
+    """Replies to requests sent through the real bridge (in process; ``external``: the
+    ``--backend`` shape, a second app bridging to the first one's service), and how many
+    requests the fast path took, and how many WebSockets the heartbeat sweep kept."""
+    taken = [0]
+    original = BridgeSession.take_text
+
+    def counting(self: BridgeSession, text: str) -> bool:
+        answer = original(self, text)
+        taken[0] += answer
+        return answer
+
+    monkeypatch.setattr(BridgeSession, "take_text", counting)
+    runners = []
+
+    async def start(config: Config) -> tuple[web.Application, int]:
+        app = make_app(config)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        return app, runner.addresses[0][1]
+
+    try:
+        app, port = await start(Config(tcp_port=0, http_port=0, lang="en"))
+        if external:
+            backend = app[SERVICE].bridge_address
+            _, port = await start(Config(http_port=0, lang="en", backend=backend))
+        replies = []
+        async with ws_connect(f"ws://127.0.0.1:{port}/ws") as ws:
+            for n in range(5):
+                await ws.send(f"parity {n}")
+                replies.append(await asyncio.wait_for(ws.recv(), 5))
+            swept = len(runners[-1].app[BRIDGE].heartbeats.sockets)  # the sweep keeps its heartbeat
+            await ws.send("a\nb")  # refused: answered by the bridge, not the fast path
+            replies.append(await asyncio.wait_for(ws.recv(), 5))
+            await ws.send("parity 7")
+            replies.append(await asyncio.wait_for(ws.recv(), 5))
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+    return replies, taken[0], swept
+
+
+@pytest.mark.parametrize("external", [False, True], ids=["default", "backend"])
+def test_the_bridge_takes_plain_requests_on_the_fast_path(
+        monkeypatch: pytest.MonkeyPatch, external: bool) -> None:
+    replies, taken, swept = asyncio.run(bridge_round_trips(monkeypatch, external))
+    assert swept == 1
+    assert replies[:5] == ["0 is even", "1 is odd", "2 is even", "3 is odd", "4 is even"]
+    assert replies[5].startswith("ERR invalid_request")
+    assert replies[6] == "7 is odd"
+    # all but the refusal; and a foreign session's first message opens the connection
+    # (the task's work)
+    assert taken == (5 if external else 6)
