@@ -85,6 +85,10 @@ def message_to_line(message: str, max_line: int, lang: str,
     with ``ending`` (``lf``, ``crlf`` or ``none``: the page's Raw mode) the message is the
     text alone and that ending is sent exactly. Any other CR or LF would split it into
     several requests, which the contract forbids (never a silent split)."""
+    if ending is None and "\n" not in message and "\r" not in message:  # the usual message
+        line = message.encode("utf-8", "replace")
+        if len(line) <= max_line:
+            return line + b"\n"
     terminator = b"\n"
     if ending is not None:
         body, terminator = message, LINE_ENDINGS[ending]
@@ -127,22 +131,31 @@ def _json_id_and_lang(body: str) -> tuple[object, str | None]:
     return value.get("id", NO_ID), lang if lang in ("en", "id") else None
 
 
+_SHORT_HEADS = [bytes((0x81, size)) for size in range(126)]  # a text frame's head, by size
+
+
 def text_frames(payloads: list[bytes]) -> bytes:
     """Server-to-client WebSocket text frames (RFC 6455 5.2: FIN, opcode 1, unmasked) for
     UTF-8 payloads, concatenated."""
     if len(payloads) == 1 and len(payloads[0]) < 126:  # the usual reply: one short line
-        return bytes((0x81, len(payloads[0]))) + payloads[0]
+        return _SHORT_HEADS[len(payloads[0])] + payloads[0]
     out = bytearray()
     for payload in payloads:
         size = len(payload)
         if size < 126:
-            out += bytes((0x81, size))
+            out += _SHORT_HEADS[size]
         elif size < 65536:
             out += bytes((0x81, 126)) + size.to_bytes(2, "big")
         else:
             out += bytes((0x81, 127)) + size.to_bytes(8, "big")
         out += payload
     return bytes(out)
+
+
+def _utf8(line: bytes) -> bytes:
+    """A reply line as a text frame may carry it: ASCII as it is (no decode and encode),
+    anything else decoded with U+FFFD for what is not UTF-8."""
+    return line if line.isascii() else line.decode("utf-8", "replace").encode()
 
 
 def reply_end(line: bytes, how: str) -> tuple[bytes, str, bytes]:
@@ -589,10 +602,8 @@ class BridgeSession:
         call where aiohttp's ``send_str`` would make one per message."""
         transport = self.raw_transport
         # Text frames must hold UTF-8: an ASCII line already is (no decode and encode).
-        payloads = [line if line.isascii() else line.decode("utf-8", "replace").encode()
-                    for line in [line[:-1] if line.endswith(b"\r") else line
-                                 for line in lines]]
-        transport.write(text_frames(payloads))
+        transport.write(text_frames([_utf8(line[:-1] if line[-1:] == b"\r" else line)
+                                     for line in lines]))
         self.outstanding = max(0, self.outstanding - len(lines))
         if self.foreign:
             self.released.set()
