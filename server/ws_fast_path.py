@@ -152,6 +152,12 @@ class FastWebSocketResponse(web.WebSocketResponse):
             hook.flush = None
             self._reader.take = None
 
+    async def close(self, *args, **kwargs) -> bool:
+        """Closing: what comes after goes to aiohttp (which discards it, as before), never
+        to the backend."""
+        self.stop_taking()
+        return await super().close(*args, **kwargs)
+
     def join_sweep(self, sweep: HeartbeatSweep) -> bool:
         """Let ``sweep`` keep this WebSocket's heartbeat (False: aiohttp keeps it)."""
         hook = self._hook

@@ -134,6 +134,34 @@ def test_a_close_frame_ends_taking() -> None:
     assert received[0][0] == WSMsgType.CLOSE
 
 
+def test_what_comes_after_the_server_closes_is_not_taken() -> None:
+    offered: list[str] = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = FastWebSocketResponse(timeout=5.0)
+        await ws.prepare(request)
+        assert ws.take_text(lambda text: offered.append(text) or True, lambda: None)
+        await ws.close(code=1001)  # reads until the client's close: "late" comes meanwhile
+        return ws
+
+    async def client(port: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                      ).encode())
+        await reader.readuntil(b"\r\n\r\n")
+        head = await asyncio.wait_for(reader.readexactly(2), 10)
+        assert head[0] == 0x88  # the server's close frame
+        writer.write(masked_frame(b"late") + masked_frame((1001).to_bytes(2, "big"), 0x8))
+        await asyncio.wait_for(reader.read(), 10)  # until the server closes the connection
+        writer.close()
+
+    asyncio.run(serve(handler, client))
+    assert offered == []
+
+
 def test_without_the_internals_every_message_goes_through_receive(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ws_fast_path, "_Queue", None)
