@@ -6,7 +6,10 @@ this module only pumps bytes, with flow control both ways:
 
 * browser -> backend: lines of messages that arrived together are written at once; while
   the backend's transport is over its high-water mark the bridge stops reading the
-  WebSocket (aiohttp then stops reading the socket), never an unbounded buffer;
+  WebSocket (aiohttp then stops reading the socket), never an unbounded buffer. A plain
+  text message is taken as aiohttp parses it (:meth:`BridgeSession.take_text`, through
+  :mod:`server.ws_fast_path`) when nothing has to wait; anything else goes through
+  aiohttp's queue to :meth:`BridgeSession.forward`, a task;
 * backend -> browser: replies are written as they are framed; while the browser's
   transport is over :data:`WS_HIGH_WATER`, or the queue of replies waiting for aiohttp is
   long, the bridge stops reading the backend.
