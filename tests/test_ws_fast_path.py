@@ -8,10 +8,7 @@ closed) are held against the real server in tests/test_bridge_heartbeat.py."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
-import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import pytest
 from aiohttp import WSMsgType, web, web_ws
@@ -22,52 +19,26 @@ from server.bridge import BridgeSession
 from server.config import Config
 from server.web_app import BRIDGE, SERVICE, make_app
 from server.ws_fast_path import FastWebSocketResponse, HeartbeatSweep, _queue_class
+from tests.support import masked_frame, open_websocket, serve_ws_handler
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def masked_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    mask = os.urandom(4)
-    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return bytes((0x80 | opcode, 0x80 | len(payload))) + mask + body
-
-
-async def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-                client: Callable[[int], Awaitable[None]]) -> None:
-    """Run an aiohttp app with ``handler`` on /ws and ``client(port)`` against it."""
-    app = web.Application()
-    app.router.add_get("/ws", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        await client(runner.addresses[0][1])
-    finally:
-        await runner.cleanup()
 
 
 async def raw_client(port: int, frames: bytes, until: asyncio.Event) -> None:
     """Open a WebSocket by hand and send ``frames`` in one TCP write (one read for the
     server), then wait for ``until``."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    await reader.readuntil(b"\r\n\r\n")
-    writer.transport.get_extra_info("socket").setsockopt(
-        socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    await asyncio.sleep(0)
+    _, writer = await open_websocket(port)
     writer.write(frames)
     await asyncio.wait_for(until.wait(), 10)
     writer.close()
 
 
-async def taken_and_received(frames: bytes, expected: int,
-                             take: Callable[[str], bool] | None) -> tuple[list, list, int]:
+async def taken_and_received(frames: bytes, expected: int, take: Callable[[str], bool],
+                             ) -> tuple[list, list, int, tuple[bool, bool]]:
     """(messages offered to ``take`` with its answers, messages ``receive()`` returned,
-    flushes) for ``frames`` sent in one write; ``expected``: how many reach ``receive()``."""
+    flushes, whether taking and the sweep were taken on) for ``frames`` sent in one write;
+    ``expected``: how many reach ``receive()``."""
+    switched_on: list[bool] = []
     offered: list[tuple[str, bool]] = []
     received: list[tuple[WSMsgType, object]] = []
     flushes = [0]
@@ -83,14 +54,15 @@ async def taken_and_received(frames: bytes, expected: int,
         flushes[0] += 1
 
     async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = FastWebSocketResponse()
+        ws = FastWebSocketResponse(heartbeat=5.0)
         await ws.prepare(request)
-        if take is not None:
-            assert ws.take_text(record, flush)
+        sweep = HeartbeatSweep(5.0)
+        switched_on.extend((ws.take_text(record, flush), ws.join_sweep(sweep)))
         ready.set()
         while len(received) < expected:
             msg = await ws.receive()
             received.append((msg.type, msg.data))
+        sweep.discard(ws)
         done.set()
         return ws
 
@@ -99,8 +71,8 @@ async def taken_and_received(frames: bytes, expected: int,
         await asyncio.wait_for(ready.wait(), 10)
         await task
 
-    await serve(handler, client)
-    return offered, received, flushes[0]
+    await serve_ws_handler(handler, client)
+    return offered, received, flushes[0], tuple(switched_on)
 
 
 def test_the_fast_path_is_there_with_the_pinned_aiohttp() -> None:
@@ -110,8 +82,9 @@ def test_the_fast_path_is_there_with_the_pinned_aiohttp() -> None:
 
 def test_taken_text_skips_receive_and_a_read_is_flushed_once() -> None:
     frames = masked_frame(b"take 1") + masked_frame(b"take 2") + masked_frame(b"\x00", 0x2)
-    offered, received, flushes = asyncio.run(
+    offered, received, flushes, switched_on = asyncio.run(
         taken_and_received(frames, 1, lambda text: text.startswith("take")))
+    assert switched_on == (True, True)
     assert offered == [("take 1", True), ("take 2", True)]
     assert received == [(WSMsgType.BINARY, b"\x00")]  # binary is never offered
     assert flushes >= 1
@@ -119,7 +92,7 @@ def test_taken_text_skips_receive_and_a_read_is_flushed_once() -> None:
 
 def test_after_a_refused_message_later_ones_queue_behind_it_in_order() -> None:
     frames = b"".join(masked_frame(t) for t in (b"take 1", b"keep 2", b"take 3"))
-    offered, received, _ = asyncio.run(
+    offered, received, _, _ = asyncio.run(
         taken_and_received(frames, 2, lambda text: text.startswith("take")))
     # "take 3" is not offered: "keep 2" is queued before it, and order must hold
     assert offered == [("take 1", True), ("keep 2", False)]
@@ -129,7 +102,7 @@ def test_after_a_refused_message_later_ones_queue_behind_it_in_order() -> None:
 def test_a_close_frame_ends_taking() -> None:
     close = bytes((0x88, 0x82)) + b"\0\0\0\0" + (1000).to_bytes(2, "big")
     frames = masked_frame(b"take 1") + close + masked_frame(b"take 2")
-    offered, received, _ = asyncio.run(taken_and_received(frames, 1, lambda text: True))
+    offered, received, _, _ = asyncio.run(taken_and_received(frames, 1, lambda text: True))
     assert offered == [("take 1", True)]
     assert received[0][0] == WSMsgType.CLOSE
 
@@ -145,20 +118,14 @@ def test_what_comes_after_the_server_closes_is_not_taken() -> None:
         return ws
 
     async def client(port: int) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-                      ).encode())
-        await reader.readuntil(b"\r\n\r\n")
+        reader, writer = await open_websocket(port)
         head = await asyncio.wait_for(reader.readexactly(2), 10)
         assert head[0] == 0x88  # the server's close frame
         writer.write(masked_frame(b"late") + masked_frame((1001).to_bytes(2, "big"), 0x8))
         await asyncio.wait_for(reader.read(), 10)  # until the server closes the connection
         writer.close()
 
-    asyncio.run(serve(handler, client))
+    asyncio.run(serve_ws_handler(handler, client))
     assert offered == []
 
 
@@ -166,32 +133,11 @@ def test_without_the_internals_every_message_goes_through_receive(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ws_fast_path, "_Queue", None)
     frames = b"".join(masked_frame(t) for t in (b"a", b"b"))
-
-    async def run() -> list:
-        received: list = []
-        done = asyncio.Event()
-        ready = asyncio.Event()
-
-        async def handler(request: web.Request) -> web.WebSocketResponse:
-            ws = FastWebSocketResponse(heartbeat=5.0)
-            await ws.prepare(request)
-            assert not ws.take_text(lambda text: True, lambda: None)
-            assert not ws.join_sweep(HeartbeatSweep(5.0))
-            ready.set()
-            while len(received) < 2:
-                received.append((await ws.receive()).data)
-            done.set()
-            return ws
-
-        async def client(port: int) -> None:
-            task = asyncio.create_task(raw_client(port, frames, done))
-            await asyncio.wait_for(ready.wait(), 10)
-            await task
-
-        await serve(handler, client)
-        return received
-
-    assert asyncio.run(run()) == ["a", "b"]
+    offered, received, flushes, switched_on = asyncio.run(
+        taken_and_received(frames, 2, lambda text: True))
+    assert switched_on == (False, False)  # aiohttp's own path and heartbeat
+    assert (offered, flushes) == ([], 0)
+    assert received == [(WSMsgType.TEXT, "a"), (WSMsgType.TEXT, "b")]
 
 
 def test_an_unexpected_queue_class_turns_the_fast_path_off(
