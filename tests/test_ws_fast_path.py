@@ -149,11 +149,12 @@ def test_an_unexpected_queue_class_turns_the_fast_path_off(
 
 
 # -- in the bridge --------------------------------------------------------------------------
-async def bridge_round_trips(monkeypatch: pytest.MonkeyPatch,
-                             external: bool) -> tuple[list, int, int]:
+async def bridge_round_trips(monkeypatch: pytest.MonkeyPatch, external: bool,
+                             compress: bool) -> tuple[list, int, int, str | None]:
     """Replies to requests sent through the real bridge (in process; ``external``: the
-    ``--backend`` shape, a second app bridging to the first one's service), and how many
-    requests the fast path took, and how many WebSockets the heartbeat sweep kept."""
+    ``--backend`` shape, a second app bridging to the first one's service; ``compress``:
+    ``--ws-compress``), how many requests the fast path took, how many WebSockets the
+    heartbeat sweep kept, and the extensions negotiated."""
     taken = [0]
     original = BridgeSession.take_text
 
@@ -175,12 +176,15 @@ async def bridge_round_trips(monkeypatch: pytest.MonkeyPatch,
         return app, runner.addresses[0][1]
 
     try:
-        app, port = await start(Config(tcp_port=0, http_port=0, lang="en"))
+        app, port = await start(Config(tcp_port=0, http_port=0, lang="en",
+                                       ws_compress=compress))
         if external:
             backend = app[SERVICE].bridge_address
-            _, port = await start(Config(http_port=0, lang="en", backend=backend))
+            _, port = await start(Config(http_port=0, lang="en", backend=backend,
+                                         ws_compress=compress))
         replies = []
-        async with ws_connect(f"ws://127.0.0.1:{port}/ws") as ws:
+        async with ws_connect(f"ws://127.0.0.1:{port}/ws") as ws:  # offers permessage-deflate
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
             for n in range(5):
                 await ws.send(f"parity {n}")
                 replies.append(await asyncio.wait_for(ws.recv(), 5))
@@ -192,14 +196,17 @@ async def bridge_round_trips(monkeypatch: pytest.MonkeyPatch,
     finally:
         for runner in reversed(runners):
             await runner.cleanup()
-    return replies, taken[0], swept
+    return replies, taken[0], swept, extensions
 
 
-@pytest.mark.parametrize("external", [False, True], ids=["default", "backend"])
+@pytest.mark.parametrize(("external", "compress"), [(False, False), (True, False), (False, True)],
+                         ids=["default", "backend", "ws-compress"])
 def test_the_bridge_takes_plain_requests_on_the_fast_path(
-        monkeypatch: pytest.MonkeyPatch, external: bool) -> None:
-    replies, taken, swept = asyncio.run(bridge_round_trips(monkeypatch, external))
+        monkeypatch: pytest.MonkeyPatch, external: bool, compress: bool) -> None:
+    replies, taken, swept, extensions = asyncio.run(
+        bridge_round_trips(monkeypatch, external, compress))
     assert swept == 1
+    assert ("permessage-deflate" in (extensions or "")) == compress
     assert replies[:5] == ["0 is even", "1 is odd", "2 is even", "3 is odd", "4 is even"]
     assert replies[5].startswith("ERR invalid_request")
     assert replies[6] == "7 is odd"
