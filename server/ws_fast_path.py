@@ -7,7 +7,8 @@ step, the receive loop), and every read of the socket a ``call_soon`` handle tha
 the heartbeat. For one short request line that was most of the bridge's Python time per
 request (bench/README.md, "Where the time goes").
 
-What it depends on (aiohttp 3.9 to 3.14, checked at import and again on every WebSocket):
+What it depends on (as in aiohttp 3.14, the version measured; checked at import and again
+on every WebSocket, so an aiohttp without any of it falls back):
 
 * ``aiohttp.web_ws`` builds each WebSocket's reader queue in ``WebSocketResponse._post_start``
   from its module global ``WebSocketDataQueue``, whose ``feed_data(message, size)`` the
@@ -30,12 +31,9 @@ the pinned aiohttp, and that the fallback works.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 from aiohttp import WSMsgType, web, web_ws
-
-log = logging.getLogger(__name__)
 
 _TEXT = WSMsgType.TEXT
 _LAST = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
@@ -127,7 +125,8 @@ class FastWebSocketResponse(web.WebSocketResponse):
             web_ws.WebSocketDataQueue = saved
         http = request.protocol
         parser = getattr(self, "_parser", None)
-        if (isinstance(getattr(self, "_reader", None), _Queue) and parser is not None
+        reader = getattr(self, "_reader", None)
+        if (isinstance(reader, _Queue) and hasattr(reader, "_buffer") and parser is not None
                 and getattr(http, "_payload_parser", None) is parser
                 and hasattr(http, "_data_received_cb")):
             self._hook = ParserHook(parser, self)
