@@ -6,7 +6,10 @@ this module only pumps bytes, with flow control both ways:
 
 * browser -> backend: lines of messages that arrived together are written at once; while
   the backend's transport is over its high-water mark the bridge stops reading the
-  WebSocket (aiohttp then stops reading the socket), never an unbounded buffer;
+  WebSocket (aiohttp then stops reading the socket), never an unbounded buffer. A plain
+  text message is taken as aiohttp parses it (:meth:`BridgeSession.take_text`, through
+  :mod:`server.ws_fast_path`) when nothing has to wait; anything else goes through
+  aiohttp's queue to :meth:`BridgeSession.forward`, a task;
 * backend -> browser: replies are written as they are framed; while the browser's
   transport is over :data:`WS_HIGH_WATER`, or the queue of replies waiting for aiohttp is
   long, the bridge stops reading the backend.
@@ -60,6 +63,7 @@ from server.requests import NO_ID, load_json
 from server.stats import ServiceStats
 from server.targets import ResolvedTarget
 from server.tcp_service import TcpService
+from server.ws_fast_path import FastWebSocketResponse, HeartbeatSweep
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,10 @@ def message_to_line(message: str, max_line: int, lang: str,
     with ``ending`` (``lf``, ``crlf`` or ``none``: the page's Raw mode) the message is the
     text alone and that ending is sent exactly. Any other CR or LF would split it into
     several requests, which the contract forbids (never a silent split)."""
+    if ending is None and "\n" not in message and "\r" not in message:  # the usual message
+        line = message.encode("utf-8", "replace")
+        if len(line) <= max_line:
+            return line + b"\n"
     terminator = b"\n"
     if ending is not None:
         body, terminator = message, LINE_ENDINGS[ending]
@@ -126,22 +134,31 @@ def _json_id_and_lang(body: str) -> tuple[object, str | None]:
     return value.get("id", NO_ID), lang if lang in ("en", "id") else None
 
 
+_SHORT_HEADS = [bytes((0x81, size)) for size in range(126)]  # a text frame's head, by size
+
+
 def text_frames(payloads: list[bytes]) -> bytes:
     """Server-to-client WebSocket text frames (RFC 6455 5.2: FIN, opcode 1, unmasked) for
     UTF-8 payloads, concatenated."""
     if len(payloads) == 1 and len(payloads[0]) < 126:  # the usual reply: one short line
-        return bytes((0x81, len(payloads[0]))) + payloads[0]
+        return _SHORT_HEADS[len(payloads[0])] + payloads[0]
     out = bytearray()
     for payload in payloads:
         size = len(payload)
         if size < 126:
-            out += bytes((0x81, size))
+            out += _SHORT_HEADS[size]
         elif size < 65536:
             out += bytes((0x81, 126)) + size.to_bytes(2, "big")
         else:
             out += bytes((0x81, 127)) + size.to_bytes(8, "big")
         out += payload
     return bytes(out)
+
+
+def _utf8(line: bytes) -> bytes:
+    """A reply line as a text frame may carry it: ASCII as it is (no decode and encode),
+    anything else decoded with U+FFFD for what is not UTF-8."""
+    return line if line.isascii() else line.decode("utf-8", "replace").encode()
 
 
 def reply_end(line: bytes, how: str) -> tuple[bytes, str, bytes]:
@@ -297,13 +314,18 @@ class BridgeSession:
         self.request_started = 0.0  # monotonic time the oldest owed request was written
         self.connecting: asyncio.Task | None = None
         self.ended = False  # the WebSocket is gone: a connection still opening closes itself
+        self.idle = False  # forward() waits for a message: nothing of the browser's is pending
         # Looked up once: Python 3.11's get_running_loop() calls getpid() every time.
         self.loop = asyncio.get_running_loop()
 
     # -- browser -> backend ---------------------------------------------------------------
     async def forward(self) -> None:
         config = self.bridge.config
-        async for msg in self.ws:
+        ws = self.ws
+        while True:
+            self.idle = True  # take_text may send for us meanwhile
+            msg = await ws.receive()
+            self.idle = False
             ending = None
             if msg.type == WSMsgType.TEXT:
                 text = msg.data
@@ -336,6 +358,31 @@ class BridgeSession:
             if backend is not None and not backend.writable.is_set():
                 self._flush_lines()  # a slow backend: stop reading the browser
                 await backend.writable.wait()
+
+    def take_text(self, text: str) -> bool:
+        """A plain text message, as aiohttp parses it (see :mod:`server.ws_fast_path`): its
+        line joins the lines to write after this read, counted as :meth:`forward` counts it,
+        and True; False (the message is queued for :meth:`forward`) for anything that must
+        wait or be told apart: a refusal, a backend that is slow, closed or not connected, a
+        reply it must wait for, :meth:`forward` busy with an earlier message."""
+        backend = self.backend
+        if (not self.idle or backend is None or backend.finished is not None
+                or not backend.writable.is_set()):
+            return False
+        config = self.bridge.config
+        line = message_to_line(text, config.max_line, config.lang)
+        if line.__class__ is Rejection:
+            return False
+        if self.foreign:
+            if must_hold(False, self.outstanding, self.previous_unterminated, False):
+                return False
+            self.pending_lines.append(line)
+            self._count_request(False)
+        else:
+            self.pending_lines.append(line)
+            self.outstanding += 1
+        self.last_request = text
+        return True
 
     # -- a foreign backend: connect only to send ---------------------------------------------
     async def _send_foreign(self, line: bytes, text: str) -> bool:
@@ -558,10 +605,8 @@ class BridgeSession:
         call where aiohttp's ``send_str`` would make one per message."""
         transport = self.raw_transport
         # Text frames must hold UTF-8: an ASCII line already is (no decode and encode).
-        payloads = [line if line.isascii() else line.decode("utf-8", "replace").encode()
-                    for line in [line[:-1] if line.endswith(b"\r") else line
-                                 for line in lines]]
-        transport.write(text_frames(payloads))
+        transport.write(text_frames([_utf8(line[:-1] if line[-1:] == b"\r" else line)
+                                     for line in lines]))
         self.outstanding = max(0, self.outstanding - len(lines))
         if self.foreign:
             self.released.set()
@@ -700,6 +745,7 @@ class Bridge:
         # The bridge's local address of each session on the in-process service -> the viewer
         # key of its page: how the server view knows whose requests the service reports.
         self.owners: dict[str, str] = hub.owners
+        self.heartbeats = HeartbeatSweep(config.heartbeat)
 
     def next_number(self) -> int:
         """The server view's number for a new foreign TCP connection. Beside the in-process
@@ -785,7 +831,7 @@ class Bridge:
         """One WebSocket session; ``chosen``: where its page chose to go, as
         :mod:`server.targets` decided (None: the configured backend)."""
         config = self.config
-        ws = web.WebSocketResponse(
+        ws = FastWebSocketResponse(
             protocols=(SUBPROTOCOL,), heartbeat=config.heartbeat,
             # aiohttp refuses a frame of exactly max_msg_size; the limit is the largest
             # message accepted (only bigger ones close with 1009)
@@ -832,6 +878,9 @@ class Bridge:
                                       "session": session_id, "foreign": target.foreign})
         if backend is not None:
             backend.attach(session)
+        if not session.enveloped:
+            ws.take_text(session.take_text, session._flush_lines)
+        ws.join_sweep(self.heartbeats)
         relay = asyncio.create_task(session.relay())
         forward = asyncio.create_task(session.forward())
         tasks = {relay, forward}
@@ -848,6 +897,8 @@ class Bridge:
             pass
         finally:
             session.ended = True
+            ws.stop_taking()
+            self.heartbeats.discard(ws)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

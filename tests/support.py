@@ -9,6 +9,8 @@ client, with :func:`lab_sheet_handler` (the lab sheet's own server) and :func:`l
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
 import os
 import re
@@ -21,9 +23,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTEN_TCP = re.compile(r"tcp listening on (\S+):(\d+)")
@@ -381,3 +385,42 @@ class LabServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def masked_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """A client's WebSocket frame (FIN, masked with a random key; payload under 126 bytes),
+    text by default."""
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes((0x80 | opcode, 0x80 | len(payload))) + mask + body
+
+
+async def open_websocket(port: int, path: str = "/ws"
+                         ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket opened by hand on asyncio streams to 127.0.0.1 (the 101 response read,
+    TCP_NODELAY on): a client that sends exactly the bytes a test builds."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    await reader.readuntil(b"\r\n\r\n")
+    writer.transport.get_extra_info("socket").setsockopt(
+        socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return reader, writer
+
+
+async def serve_ws_handler(handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                           client: Callable[[int], Awaitable[None]]) -> None:
+    """Run an aiohttp app (in this event loop) with ``handler`` on ``/ws`` and
+    ``client(port)`` against it, then clean the app up."""
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        await client(runner.addresses[0][1])
+    finally:
+        await runner.cleanup()

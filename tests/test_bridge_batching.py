@@ -3,20 +3,11 @@ their lines into one write to the backend, and to send a lone message at once). 
 no public call for it; this checks that the look it takes still sees what it should."""
 
 import asyncio
-import base64
-import os
-import socket
 
 from aiohttp import web
 
 from server.bridge import _more_messages_waiting
-
-
-def masked_text_frame(text: str) -> bytes:
-    payload = text.encode()
-    mask = os.urandom(4)
-    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return bytes((0x81, 0x80 | len(payload))) + mask + body
+from tests.support import masked_frame, open_websocket, serve_ws_handler
 
 
 async def seen_by_handler(messages: list[str]) -> list[bool]:
@@ -34,27 +25,13 @@ async def seen_by_handler(messages: list[str]) -> list[bool]:
         done.set()
         return ws
 
-    app = web.Application()
-    app.router.add_get("/ws", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                      "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        await reader.readuntil(b"\r\n\r\n")
-        writer.transport.get_extra_info("socket").setsockopt(
-            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        writer.write(b"".join(masked_text_frame(m) for m in messages))
+    async def client(port: int) -> None:
+        _, writer = await open_websocket(port)
+        writer.write(b"".join(masked_frame(m.encode()) for m in messages))
         await asyncio.wait_for(done.wait(), 10)
         writer.close()
-    finally:
-        await runner.cleanup()
+
+    await serve_ws_handler(handler, client)
     return seen
 
 
