@@ -610,6 +610,9 @@ class BridgeSession:
         self.outstanding = max(0, self.outstanding - len(lines))
         if self.foreign:
             self.released.set()
+            if self.bridge.request_log is not None:  # relayed: logged as _relay logs it
+                for _ in lines:
+                    self._log_relayed()
         if transport.get_write_buffer_size() > WS_HIGH_WATER:
             self._pause_backend()
 
@@ -695,8 +698,13 @@ class BridgeSession:
                 "reply": abbreviate(reply, 200), "handler": "-", "outcome": "-",
                 "ms": round((time.monotonic() - self.request_started) * 1000, 1),
                 "owner": self.owner})
+        self._log_relayed()
+
+    def _log_relayed(self) -> None:
         request_log = self.bridge.request_log
+        backend = self.backend
         if request_log is not None and backend is not None:
+            local = backend.transport.get_extra_info("sockname")
             request_log.relayed(self.last_request, tuple((local or ("?", 0))[:2]), self.id,
                                 self.name, self.target.text)
 

@@ -191,6 +191,9 @@ class RequestLog:
         """A request the bridge relayed to a foreign server (``--backend``, or a student's
         own chosen with ``--allow-target``): the lab sheet's line with the session's name,
         then where it went. ``peer`` is the bridge's address as that server sees it."""
+        if not self.json and self.budget <= 0:  # past what a person can read: only counted
+            self.skipped += 1
+            return
         text = abbreviate(request, LOG_ECHO_LIMIT)
         if self.json:
             record = {"event": "request", "session": conn, "peer": _peer(peer),
@@ -198,12 +201,10 @@ class RequestLog:
             if name:
                 record["name"] = name
             self._add_json(record)
-        elif self.budget > 0:
+        else:
             self.budget -= 1
             self._lines.append(f"{lab_sheet_line(text, peer, name)} -> {backend}")
             self._schedule()
-        else:
-            self.skipped += 1
 
     def event(self, kind: str, conn: int, peer: tuple, **fields: object) -> None:
         """A connection event (open, close, cut off): JSON format only; the readable log

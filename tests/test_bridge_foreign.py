@@ -241,3 +241,15 @@ def test_server_view_shows_the_bridges_own_connections_with_their_client_address
             assert closed["reason"] == "closed"
         accepted = [line for line in lab.lines if line.startswith("accepted")]
         assert accepted == [f"accepted ('127.0.0.1', {opened['peer'].rsplit(':', 1)[1]})"]
+
+
+def test_a_plain_websockets_relayed_requests_are_in_the_request_log() -> None:
+    """docs/protocol.md, "Request log": a request relayed to a foreign server is logged when
+    its reply comes, however the reply reached the browser (a plain WebSocket's replies take
+    the bridge's fastest path)."""
+    with LabServer("parity") as lab, start_server("--backend", lab.address, tcp=False) as s:
+        with ws_connect(s.ws_url) as ws:
+            assert ask(ws, "42") == "angka 42 merupakan genap"
+        wait_until(lambda: f"-> {lab.address}" in s.stdout(), what="the relayed request logged")
+        line = next(x for x in s.stdout().splitlines() if x.endswith(f"-> {lab.address}"))
+        assert line.startswith("Request dari client : 42 IP client : ('127.0.0.1', ")
