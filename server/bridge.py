@@ -185,6 +185,7 @@ class BackendConnection(asyncio.Protocol):
         self.last_activity = time.monotonic()  # a foreign backend's last byte (or request)
         self.framer = LineFramer(config.ws_message_limit, keep_cr=True)
         self.transport: asyncio.Transport | None = None
+        self.local: tuple | None = None  # our (host, port) on this connection
         self.session: BridgeSession | None = None
         self.early: list[bytes] = []  # bytes that came before the session was attached
         self.finished: tuple[int, str] | None = None
@@ -194,6 +195,9 @@ class BackendConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        # The bridge's address as the backend sees it, asked once (uvloop asks the kernel
+        # at every get_extra_info("sockname")).
+        self.local = transport.get_extra_info("sockname")
 
     def attach(self, session: BridgeSession) -> None:
         self.session = session
@@ -447,7 +451,7 @@ class BridgeSession:
         self.backend = backend
         self.outstanding = 0
         self._count_request(not line.endswith(b"\n"))
-        local = _address(backend.transport.get_extra_info("sockname"))
+        local = _address(backend.local)
         if self.enveloped:
             await self._send_json({"type": "tcp_open", "connection": backend.number,
                                    "local": local, "backend": self.target.text,
@@ -688,7 +692,7 @@ class BridgeSession:
         """A foreign server's reply was relayed: to the server view and the request log,
         under the bridge's address as that server saw it."""
         backend = self.backend
-        local = backend.transport.get_extra_info("sockname") if backend else None
+        local = backend.local if backend else None
         hub = self.bridge.hub
         if hub.active and hub.take_request_slots(1):
             hub.publish({
@@ -704,7 +708,7 @@ class BridgeSession:
         request_log = self.bridge.request_log
         backend = self.backend
         if request_log is not None and backend is not None:
-            local = backend.transport.get_extra_info("sockname")
+            local = backend.local
             request_log.relayed(self.last_request, tuple((local or ("?", 0))[:2]), self.id,
                                 self.name, self.target.text)
 
@@ -779,7 +783,7 @@ class Bridge:
     def _remember(self, backend: BackendConnection, name: str, owner: str) -> str | None:
         """A session on the in-process service: whose page it is (server view) and the name
         it was given (request log), by the address its connection comes from."""
-        local = backend.transport.get_extra_info("sockname")
+        local = backend.local
         if self.service is None or not local:
             return None
         if owner:
@@ -880,7 +884,7 @@ class Bridge:
         self.stats.ws_open += 1
         self.stats.ws_total += 1
         if session.enveloped:
-            local = (_address(backend.transport.get_extra_info("sockname"))
+            local = (_address(backend.local)
                      if backend is not None else None)
             await session._send_json({"type": "hello", "backend": target.text, "local": local,
                                       "session": session_id, "foreign": target.foreign})
