@@ -708,8 +708,7 @@ class BridgeSession:
         request_log = self.bridge.request_log
         backend = self.backend
         if request_log is not None and backend is not None:
-            local = backend.local
-            request_log.relayed(self.last_request, tuple((local or ("?", 0))[:2]), self.id,
+            request_log.relayed(self.last_request, backend.local or ("?", 0), self.id,
                                 self.name, self.target.text)
 
     async def _release_rejections(self) -> None:

@@ -13,7 +13,7 @@ refused it, or did not answer in time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.class_file import join_host_port
 
@@ -32,10 +32,11 @@ class Target:
     host: str
     port: int
     foreign: bool
+    #: ``HOST:PORT`` as the log and the page show it (made once: the log names it per reply)
+    text: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def text(self) -> str:
-        return join_host_port(self.host, self.port)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", join_host_port(self.host, self.port))
 
 
 # How a TCP connection to a foreign backend ended (the ``how`` of ``tcp_closed``).

@@ -190,10 +190,12 @@ class RequestLog:
                 backend: str) -> None:
         """A request the bridge relayed to a foreign server (``--backend``, or a student's
         own chosen with ``--allow-target``): the lab sheet's line with the session's name,
-        then where it went. ``peer`` is the bridge's address as that server sees it."""
+        then where it went. ``peer`` is the bridge's address as that server sees it (only
+        its host and port are shown)."""
         if not self.json and self.budget <= 0:  # past what a person can read: only counted
             self.skipped += 1
             return
+        peer = tuple(peer[:2])
         text = abbreviate(request, LOG_ECHO_LIMIT)
         if self.json:
             record = {"event": "request", "session": conn, "peer": _peer(peer),
