@@ -179,7 +179,7 @@ class ServiceProtocol(asyncio.Protocol):
         spent += self.turn_spent
         self.turn_spent = spent
         if spent >= self.slice_watch:
-            self._spend(0.0)
+            self._slice_used()
         if self.special:
             self._after_read(len(data))
 
@@ -258,16 +258,18 @@ class ServiceProtocol(asyncio.Protocol):
         stats.latency_counts[0 if elapsed < FIRST_BUCKET
                              else bisect_left(LATENCY_BUCKETS, elapsed)] += count
         stats.latency_sum += elapsed * count
+        shown = None  # the batch's Exchanges, made only for someone who shows them
         log = self.request_log
         if log is not None:
             if log.budget > 0:
-                log.requests(exchanges_of(batch), self.peer, self.id, elapsed)
+                shown = exchanges_of(batch)
+                log.requests(shown, self.peer, self.id, elapsed)
             else:  # past what a person can read this second: only counted (RequestLog)
                 log.skipped += count
         hub = self.hub
         if hub.viewers:  # someone watches the server view
             if hub.request_budget > 0:
-                self._publish_requests(exchanges_of(batch))
+                self._publish_requests(shown or exchanges_of(batch))
             else:  # past the rate a person can read: only counted (EventHub)
                 hub.skipped += count
         return elapsed
@@ -321,10 +323,14 @@ class ServiceProtocol(asyncio.Protocol):
         until the next turn of the loop. Cheap reads cost one addition: the turn's
         bookkeeping starts only once a quarter of the slice (:attr:`slice_watch`) is used."""
         self.turn_spent += spent
-        time_slice = self.service.options.time_slice
-        if self.turn_spent < self.slice_watch:
-            return
-        if self.turn_spent >= time_slice and not self.yielded and not self.closing:
+        if self.turn_spent >= self.slice_watch:
+            self._slice_used()
+
+    def _slice_used(self) -> None:
+        """A quarter of the slice is used: a new turn is due; past the whole slice, stop
+        reading until then."""
+        if (self.turn_spent >= self.service.options.time_slice and not self.yielded
+                and not self.closing):
             self.yielded = True
             self.paused_at = perf_counter()
             self.transport.pause_reading()
@@ -361,8 +367,7 @@ class ServiceProtocol(asyncio.Protocol):
             return  # resume_writing() calls _hold_backlog() again
         started = perf_counter()
         batch = self.core.read_backlog(SLICE, SLICE_BYTES)
-        self._spend(self._send(batch, started, 0) if batch[1]
-                    else perf_counter() - started)
+        self._spend(self._send(batch, started, 0))
         if self.core.backlog:
             self._hold_backlog()
             return
